@@ -1,0 +1,91 @@
+"""Engine, per-request session, and `init_db()` (Alembic upgrade to the latest schema)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Build the engine; SQLite gets the pragmas a multi-threaded web service needs."""
+    if not is_sqlite(url):
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    # `def` routes run in a thread pool, so one connection may serve several threads.
+    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy (the "begin" hook below), so BEGIN covers
+        # DDL and SAVEPOINTs too and an import really is all-or-nothing.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores foreign keys unless told
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers keep reading while an import writes
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no committed run
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the schema to the latest migration; a no-op when it is already there."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+
+
+def init_db(database_url: str | None = None) -> None:
+    """Create or upgrade the database at `database_url` (default: DATABASE_URL from settings).
+
+    Kept callable with no arguments for `python -c "from database import init_db; init_db()"`.
+    """
+    if database_url is None:
+        from settings import Settings
+
+        database_url = Settings().database_url
+    engine = make_engine(database_url)
+    try:
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; services commit, closing discards anything uncommitted."""
+    session = request.app.state.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,151 @@
+"""Domain errors, and the one function that turns any exception into an HTTP answer.
+
+Every error body has the same shape, `{"detail": "...", "errors": [{loc, msg, type}]}`, so a
+frontend needs one code path to show what went wrong next to the thing that caused it.
+"""
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from schemas import ErrorBody, ErrorItem
+
+log = logging.getLogger("dist.errors")
+
+
+class AppError(Exception):
+    status_code: ClassVar[int] = 400
+    error_type: ClassVar[str] = "bad_request"
+
+    def __init__(self, detail: str, errors: list[ErrorItem] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class BadRequest(AppError):
+    status_code = 400
+
+
+class NotFound(AppError):
+    status_code = 404
+    error_type = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    error_type = "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    error_type = "too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    error_type = "unsupported_media_type"
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    error_type = "invalid"
+
+
+class TallyError(AppError):
+    """Tally answered, but with an error of its own."""
+
+    status_code = 502
+    error_type = "tally_error"
+
+
+class TallyUnavailable(AppError):
+    """Tally could not be reached, or did not answer in time."""
+
+    status_code = 503
+    error_type = "tally_unavailable"
+
+
+def item(loc: list[str | int], msg: str, type_: str = "invalid") -> ErrorItem:
+    return ErrorItem(loc=loc, msg=msg, type=type_)
+
+
+def _body(detail: str, errors: list[ErrorItem], status_code: int, request_id: str | None = None) -> JSONResponse:
+    body = ErrorBody(detail=detail, errors=errors, request_id=request_id)
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status_code)
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def _short_loc(loc: tuple[Any, ...]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def _describe_validation(errors: list[ErrorItem]) -> str:
+    if not errors:
+        return "The request is not valid."
+    first = errors[0]
+    where = ".".join(str(part) for part in first.loc if part not in ("body", "query", "path"))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"Invalid value for {where or 'the request'}: {first.msg}{more}."
+
+
+async def _on_app_error(request: Request, exc: AppError) -> JSONResponse:
+    return _body(exc.detail, exc.errors, exc.status_code)
+
+
+async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        ErrorItem(loc=_short_loc(tuple(err.get("loc", ()))), msg=str(err.get("msg", "")), type=str(err.get("type", "invalid")))
+        for err in exc.errors()
+    ]
+    return _body(_describe_validation(errors), errors, 422)
+
+
+async def _on_http_exception(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"There is no endpoint at {request.url.path}; see /docs for the list."
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}; see /docs for the allowed methods."
+    response = _body(detail, [], exc.status_code)
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+async def _on_integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+    # A safety net: services check their own conflicts, so reaching here means a race.
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+    return _body("The change conflicts with data that already exists; reload and try again.", [], 409)
+
+
+async def _on_operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+    log.error("database error on %s %s (request %s): %s", request.method, request.url.path, _request_id(request), exc.orig)
+    return _body("The database is busy or unreachable; try again in a moment.", [], 503, _request_id(request))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = _request_id(request)
+    log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id)
+    response = _body(f"Internal server error (request id {request_id}).", [], 500, request_id)
+    # Starlette answers 500s outside our middleware, so the id header is added here.
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    return response
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _on_app_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _on_integrity_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _on_operational_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _on_unexpected)

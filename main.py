@@ -1,0 +1,84 @@
+"""The FastAPI application: `create_app()`, lifespan, logging, routers.
+
+`uvicorn main:app` works: `app` is built on first access (see `__getattr__` below), so
+importing this module, as the tests do, never reads `.env`.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import database
+from errors import add_exception_handlers
+from request_log import RequestLogMiddleware
+from routers import system
+from settings import APP_NAME, APP_VERSION, Settings
+
+log = logging.getLogger("dist")
+
+DESCRIPTION = """
+Back office of a mobile-phone distributor: PRM IMEI imports, dealer prices, Tally ledger
+balances and the negative / OD report.
+
+Money is a JSON **string** with two decimal places (`"125000.00"`), never a number.
+Every error answers `{"detail": "...", "errors": [{"loc": [...], "msg": "...", "type": "..."}]}`.
+"""
+
+
+def configure_logging(level: str) -> None:
+    """A plain, readable line format; leaves handlers alone if someone (uvicorn, pytest) set them."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    logging.getLogger("dist").setLevel(level)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = database.make_engine(settings.database_url)
+        database.upgrade_schema(engine)
+        app.state.engine = engine
+        app.state.sessionmaker = database.make_sessionmaker(engine)
+        log.info("%s %s started; database %s", APP_NAME, APP_VERSION, engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title=APP_NAME, version=APP_VERSION, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    add_exception_handlers(app)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Content-Disposition"],
+        )
+    app.add_middleware(RequestLogMiddleware)
+    app.include_router(system.router)
+    return app
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn main:app` asks for `app`; build it then, from the environment and `.env`.
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = create_app()
+        return _app
+    raise AttributeError(f"module 'main' has no attribute {name!r}")

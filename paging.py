@@ -1,0 +1,38 @@
+"""The one pagination helper every list endpoint uses."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from schemas import Page
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    page: PageParams,
+    to_item: Callable[[Any], T] | None = None,
+    *,
+    scalars: bool = True,
+) -> Page[T]:
+    """Count the rows of `stmt`, then fetch one page of it (`stmt` must be ordered)."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    paged = stmt.limit(page.limit).offset(page.offset)
+    rows: list[Any] = list(session.scalars(paged)) if scalars else list(session.execute(paged))
+    items = [to_item(row) for row in rows] if to_item else rows
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

@@ -1,0 +1,26 @@
+"""`/` and `/health`."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+import health
+from schemas import HealthRead, RootRead
+from settings import APP_NAME, APP_VERSION
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/", summary="Service name, version and links", response_model=RootRead)
+def root() -> RootRead:
+    return RootRead(name=APP_NAME, version=APP_VERSION, docs="/docs", redoc="/redoc", health="/health")
+
+
+@router.get(
+    "/health",
+    summary="Is the service and its database up",
+    response_model=HealthRead,
+    responses={503: {"model": HealthRead, "description": "The database is unreachable."}},
+)
+def get_health(request: Request) -> JSONResponse:
+    report = health.check(request.app.state.engine)
+    return JSONResponse(report.model_dump(mode="json", exclude_none=True), status_code=200 if report.status == "ok" else 503)

@@ -1,0 +1,73 @@
+"""The one place settings are read: environment variables, then `.env`.
+
+Only `main.create_app()` builds a `Settings`; every other module receives plain values.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "Distribution Backend API"
+APP_VERSION = "0.1.0"
+SUPPORTED_DB_PREFIXES = ("sqlite://", "postgresql+psycopg://")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+
+    database_url: str = "sqlite:///./dist_backend.db"
+    tally_host: str = "http://localhost:9000"
+    tally_company: str = ""
+    tally_debtors_group: str = "Sundry Debtors"
+    tally_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    tally_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Minutes may be fractional so a test can watch an entry expire in a second.
+    cache_ttl_minutes: float = Field(default=120.0, gt=0)
+    prm_file_path: Path = Path("./prm_imei_sample.xlsx")
+    max_upload_mb: int = Field(default=100, ge=1, le=2048)
+    # Comma-separated origins; empty means no cross-origin browser access at all.
+    cors_origins: str = ""
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            raise ValueError(
+                "DATABASE_URL must name the psycopg driver: write postgresql+psycopg://user:pass@host/db"
+            )
+        if not value.startswith(SUPPORTED_DB_PREFIXES):
+            raise ValueError(
+                "DATABASE_URL must start with sqlite:/// or postgresql+psycopg://, got "
+                f"{value.split(':', 1)[0]!r}"
+            )
+        return value
+
+    @field_validator("tally_host")
+    @classmethod
+    def _tally_host_is_http(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("TALLY_HOST must look like http://localhost:9000")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_is_known(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024

@@ -1,0 +1,124 @@
+"""Shared fixtures: a real database per test, the real app, real workbooks.
+
+SQLite (the default): one migrated template file per session, copied to a fresh file per test.
+PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://...; the schema is migrated once and
+every table is emptied before each test.
+"""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+import database
+from main import create_app
+from models import Base
+from settings import Settings
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+requires_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs TEST_DATABASE_URL pointing at PostgreSQL")
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="exercises the SQLite file itself")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite file to copy (fast), or the migrated PostgreSQL URL."""
+    if ON_POSTGRES:
+        engine = database.make_engine(TEST_DATABASE_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        database.upgrade_schema(engine)
+        engine.dispose()
+        return TEST_DATABASE_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database.init_db(f"sqlite:///{path}")
+    return str(path)
+
+
+def _empty_postgres_tables(url: str) -> None:
+    engine = database.make_engine(url)
+    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> str:
+    if ON_POSTGRES:
+        _empty_postgres_tables(migrated_template)
+        return migrated_template
+    path = tmp_path / "app.db"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings with every value given here, never from `.env`."""
+    values: dict[str, Any] = {
+        "database_url": "sqlite:///./never-used.db",
+        "tally_host": "http://127.0.0.1:9",
+        "tally_company": "Galaxy Mobile Distributors",
+        "cache_ttl_minutes": 120,
+        "prm_file_path": Path("./missing.xlsx"),
+        "max_upload_mb": 5,
+        "cors_origins": "",
+        "log_level": "INFO",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url=database_url, prm_file_path=tmp_path / "prm.xlsx")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    db_engine = database.make_engine(database_url)
+    yield db_engine
+    db_engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with database.make_sessionmaker(engine)() as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def make_xlsx(tmp_path: Path) -> Callable[..., Path]:
+    """Write rows (lists of cell values) to a real .xlsx file; returns its path."""
+    from openpyxl import Workbook
+
+    counter = {"n": 0}
+
+    def _make(rows: list[list[Any]], *, sheet: str = "IMEI Details", name: str | None = None) -> Path:
+        counter["n"] += 1
+        workbook = Workbook()
+        worksheet = workbook.active
+        assert worksheet is not None
+        worksheet.title = sheet
+        for row in rows:
+            worksheet.append(row)
+        path = tmp_path / (name or f"book{counter['n']}.xlsx")
+        workbook.save(path)
+        return path
+
+    return _make
