@@ -31,7 +31,7 @@ init-db: $(VENV)/.runtime-installed
 	$(BIN)/python -c "from database import init_db; init_db()"
 
 run: init-db
-	$(BIN)/python -m uvicorn main:app --host $(HOST) --port $(PORT)
+	$(BIN)/python -m uvicorn main:app --host $(HOST) --port $(PORT) --no-access-log
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 import database
+import prm_import
 from errors import add_exception_handlers
 from request_log import RequestLogMiddleware
-from routers import system
+from routers import channel, prm, system
+from upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
 
 log = logging.getLogger("dist")
@@ -49,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database.upgrade_schema(engine)
         app.state.engine = engine
         app.state.sessionmaker = database.make_sessionmaker(engine)
+        with app.state.sessionmaker() as session:
+            prm_import.abandon_stale_runs(session)
         log.info("%s %s started; database %s", APP_NAME, APP_VERSION, engine.url.render_as_string(hide_password=True))
         try:
             yield
@@ -66,8 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Content-Disposition"],
         )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestLogMiddleware)
-    app.include_router(system.router)
+    for router in (system.router, prm.router, channel.router):
+        app.include_router(router)
     return app
 
 

@@ -160,15 +160,16 @@ class Device(Base):
     imei: Mapped[str] = mapped_column(String(15), primary_key=True)
     imei2: Mapped[str | None] = mapped_column(String(15))
     serial: Mapped[str | None] = mapped_column(String(64))
-    goods_id: Mapped[str] = mapped_column(ForeignKey("products.goods_id"), index=True)
+    goods_id: Mapped[str] = mapped_column(ForeignKey("products.goods_id"))
     retailer_code: Mapped[str | None] = mapped_column(ForeignKey("retailers.code"))
     # in_stock | activated | in_transit | returned (see prm_import.STATUS_MAP)
     status: Mapped[str] = mapped_column(String(16))
     inward_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     activation_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_seen_run: Mapped[int] = mapped_column(ForeignKey("prm_sync_run_log.id"))
-    last_seen_run: Mapped[int] = mapped_column(ForeignKey("prm_sync_run_log.id"), index=True)
+    last_seen_run: Mapped[int] = mapped_column(ForeignKey("prm_sync_run_log.id"))
 
+    # Few indexes on purpose: each one is rewritten for every changed device on every import.
     __table_args__ = (Index("ix_devices_retailer_status_goods", "retailer_code", "status", "goods_id"),)
 
 

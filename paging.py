@@ -36,3 +36,9 @@ def paginate(
     rows: list[Any] = list(session.scalars(paged)) if scalars else list(session.execute(paged))
     items = [to_item(row) for row in rows] if to_item else rows
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally (escape "\\")."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

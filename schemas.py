@@ -62,3 +62,176 @@ class ORMRead(BaseModel):
 class Timestamped(ORMRead):
     created_at: datetime
     updated_at: datetime
+
+
+# --- PRM import -------------------------------------------------------------------------------
+
+
+class RowErrorRead(ORMRead):
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+
+class MovedImei(BaseModel):
+    imei: str
+    from_retailer: str | None
+    to_retailer: str | None
+
+
+class StockDelta(BaseModel):
+    retailer_code: str
+    units_before: int
+    units_after: int
+    delta: int
+
+
+class UnpricedGoods(BaseModel):
+    goods_id: str
+    units: int
+
+
+class ImportChanges(BaseModel):
+    """What a dry run would change (counts, and the first 100 of each list)."""
+
+    new_imeis: int
+    moved_imeis: int
+    disappeared_imeis: int
+    stock_units_before: int
+    stock_units_after: int
+    new_imei_samples: list[str]
+    moved: list[MovedImei]
+    disappeared_samples: list[str]
+    stock_delta: list[StockDelta]
+    unpriced_goods: list[UnpricedGoods]
+
+
+class ImportSummary(BaseModel):
+    run_id: int
+    status: str = Field(description="success | duplicate | dry_run")
+    file_name: str
+    file_sha256: str
+    sheet: str | None
+    header_row: int | None
+    rows_total: int
+    rows_imported: int
+    rows_rejected: int
+    retailers_created: int
+    retailers_updated: int
+    products_created: int
+    activations_new: int
+    stock_units: int
+    ignored_columns: list[str] = Field(default_factory=list)
+    warnings: list[RowErrorRead]
+    warnings_total: int
+    errors: list[RowErrorRead] = Field(description="The first 200 row errors.")
+    errors_total: int
+    duration_ms: int
+    changes: ImportChanges | None = Field(default=None, description="Only for dry runs.")
+
+
+class SyncRunRead(ORMRead):
+    id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    file_name: str
+    file_sha256: str
+    file_bytes: int
+    options: str
+    sheet: str | None
+    header_row: int | None
+    phase: str
+    rows_total: int
+    rows_processed: int
+    rows_imported: int
+    rows_rejected: int
+    retailers_created: int
+    retailers_updated: int
+    products_created: int
+    activations_new: int
+    stock_units: int
+    errors_total: int
+    warnings_total: int
+    duration_ms: int | None
+    message: str | None
+    started_by: str | None
+
+
+class SyncRunDetail(SyncRunRead):
+    row_errors: Page[RowErrorRead]
+
+
+# --- the channel: retailers, products, stock, activations, devices ----------------------------
+
+
+class RetailerRead(Timestamped):
+    code: str
+    name: str
+    mobile: str | None
+    city: str | None
+    state: str | None
+    tally_ledger_name: str | None
+    first_seen_run: int | None
+    last_seen_run: int | None
+
+
+class GoodsUnits(BaseModel):
+    goods_id: str
+    name: str | None
+    units: int
+
+
+class RetailerDetail(RetailerRead):
+    stock_units: int
+    stock: list[GoodsUnits]
+    prm_run_id: int | None = Field(description="The import run the stock figures come from.")
+
+
+class ProductRead(Timestamped):
+    goods_id: str
+    name: str
+    category: str | None
+    price: Money | None
+
+
+class InventoryItem(BaseModel):
+    retailer_code: str
+    goods_id: str
+    units: int
+
+
+class ActivationRead(ORMRead):
+    imei: str
+    retailer_code: str | None
+    goods_id: str
+    activated_at: datetime
+    recorded_run: int
+
+
+class DeviceEventRead(BaseModel):
+    kind: str = Field(description="seen | moved | activated | not_seen")
+    at: datetime
+    run_id: int | None
+    from_retailer: str | None = None
+    to_retailer: str | None = None
+
+
+class DeviceRead(ORMRead):
+    imei: str
+    imei2: str | None
+    serial: str | None
+    goods_id: str
+    retailer_code: str | None
+    status: str
+    inward_at: datetime | None
+    activation_at: datetime | None
+    first_seen_run: int
+    last_seen_run: int
+
+
+class DeviceTimeline(DeviceRead):
+    in_latest_import: bool
+    activation: ActivationRead | None
+    timeline: list[DeviceEventRead]

@@ -10,7 +10,7 @@ if not exist .venv\Scripts\python.exe (
 REM A no-op in seconds when nothing changed; picks up a new requirements.txt after an update.
 .venv\Scripts\python.exe -m pip install --quiet -r requirements.txt || goto :error
 .venv\Scripts\python.exe -c "from database import init_db; init_db()" || goto :error
-.venv\Scripts\python.exe -m uvicorn main:app --host 0.0.0.0 --port 8000
+.venv\Scripts\python.exe -m uvicorn main:app --host 0.0.0.0 --port 8000 --no-access-log
 goto :eof
 :error
 echo Start-up failed; see the message above.

@@ -122,3 +122,37 @@ def make_xlsx(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _make
+
+
+DATA_TABLES = ("retailers", "products", "devices", "activations", "prm_inventory_snapshot", "device_events",
+               "price_history", "tally_ledger_cache")
+
+
+def table_contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every data table, sorted: equal results mean the tables are unchanged."""
+    with engine.connect() as connection:
+        return {name: sorted(tuple(row) for row in connection.execute(text(f"SELECT * FROM {name}")))
+                for name in DATA_TABLES}
+
+
+def inject_failure_on_insert(engine: Engine, table: str, message: str = "disk full (injected)") -> None:
+    """A real database error part-way through a write: a trigger that aborts inserts into `table`."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text(
+                f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END"))
+        else:
+            connection.execute(text(
+                f"CREATE OR REPLACE FUNCTION fail_{table}() RETURNS trigger AS $$ "
+                f"BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"))
+            connection.execute(text(
+                f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_{table}()"))
+
+
+def remove_injected_failure(engine: Engine, table: str) -> None:
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text(f"DROP TRIGGER IF EXISTS fail_{table}"))
+        else:
+            connection.execute(text(f"DROP TRIGGER IF EXISTS fail_{table} ON {table}"))
+            connection.execute(text(f"DROP FUNCTION IF EXISTS fail_{table}()"))

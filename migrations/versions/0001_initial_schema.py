@@ -175,8 +175,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('imei', name=op.f('pk_devices'))
     )
     with op.batch_alter_table('devices', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_devices_goods_id'), ['goods_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_devices_last_seen_run'), ['last_seen_run'], unique=False)
         batch_op.create_index('ix_devices_retailer_status_goods', ['retailer_code', 'status', 'goods_id'], unique=False)
 
     op.create_table('prm_inventory_snapshot',
@@ -201,8 +199,6 @@ def downgrade() -> None:
     op.drop_table('prm_inventory_snapshot')
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.drop_index('ix_devices_retailer_status_goods')
-        batch_op.drop_index(batch_op.f('ix_devices_last_seen_run'))
-        batch_op.drop_index(batch_op.f('ix_devices_goods_id'))
 
     op.drop_table('devices')
     with op.batch_alter_table('activations', schema=None) as batch_op:

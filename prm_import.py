@@ -1,0 +1,453 @@
+"""PRM IMEI import: read the brand portal's device export, check every row, write one snapshot.
+
+Public functions: `import_workbook`, `import_file`, `abandon_stale_runs`, `live_progress`, and
+the command line `python prm_import.py FILE [--dry-run] [--strict]`.
+
+A run is logged in `prm_sync_run_log` before the file is opened. All data changes of a run are
+one transaction: a failure part-way leaves every table as it was and the run says why.
+"""
+
+import hashlib
+import logging
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import desc, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+import errors
+from models import PrmSyncRowError, PrmSyncRun, utcnow
+from paging import PageParams, paginate
+from prm import store
+from prm.rows import ParsedRows, RowIssue, check_rows
+from prm.workbook import FileProblem, open_prm_sheet
+from schemas import (
+    ImportChanges,
+    ImportSummary,
+    MovedImei,
+    Page,
+    RowErrorRead,
+    StockDelta,
+    SyncRunDetail,
+    SyncRunRead,
+    UnpricedGoods,
+)
+
+log = logging.getLogger("dist.prm_import")
+
+ERRORS_SHOWN = 200
+# Runs older than this that still say "running" were cut off by a crash or a kill.
+STALE_RUN_SECONDS = 6 * 3600
+ProgressFn = Callable[[str, int, int], None]  # (phase, rows_processed, rows_expected)
+
+_one_import_at_a_time = threading.Lock()
+_live: dict[int, tuple[str, int]] = {}  # run_id -> (phase, rows_processed) while it runs
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    strict: bool = False
+    dry_run: bool = False
+    force: bool = False
+    confirm_shrink: bool = False
+
+    def describe(self) -> str:
+        return ",".join(name for name in ("strict", "dry_run", "force", "confirm_shrink") if getattr(self, name))
+
+
+class ImportInProgress(errors.Conflict):
+    pass
+
+
+class ShrinkRefused(errors.Conflict):
+    pass
+
+
+class RowsRejected(errors.InvalidInput):
+    pass
+
+
+class ImportWriteFailed(errors.AppError):
+    status_code = 503
+    error_type = "import_failed"
+
+
+_FILE_ERRORS: dict[int, type[errors.AppError]] = {
+    400: errors.BadRequest, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType, 422: errors.InvalidInput,
+}
+_PATH_CHARACTERS = re.compile(r"[/\\:\x00-\x1f]|^\.\.?$")
+
+
+def clean_file_name(name: str | None) -> str:
+    """The uploaded name, for display only; names with path characters are refused."""
+    name = (name or "").strip()
+    if not name:
+        return "upload.xlsx"
+    if _PATH_CHARACTERS.search(name) or ".." in name:
+        raise errors.BadRequest(
+            f"The file name {name[:100]!r} contains path characters; rename the file (e.g. prm_export.xlsx) and upload it again.",
+            [errors.item(["file"], "file name must not contain / \\ : or ..")])
+    return name[:255]
+
+
+def live_progress(run_id: int) -> tuple[str, int] | None:
+    return _live.get(run_id)
+
+
+def _issue_read(issue: RowIssue) -> RowErrorRead:
+    return RowErrorRead(row=issue.row, column=issue.column, value=issue.value, message=issue.message)
+
+
+def _row_error_items(issues: list[RowIssue]) -> list[errors.ErrorItem]:
+    return [errors.item(["row", issue.row or 0, issue.column or ""], f"{issue.message} (value {issue.value!r})", "row_error")
+            for issue in issues[:ERRORS_SHOWN]]
+
+
+def _running_run(session: Session) -> PrmSyncRun | None:
+    return session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "running")
+                           .order_by(desc(PrmSyncRun.id)).limit(1)).first()
+
+
+def latest_success(session: Session) -> PrmSyncRun | None:
+    return session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "success")
+                           .order_by(desc(PrmSyncRun.id)).limit(1)).first()
+
+
+def abandon_stale_runs(session: Session, *, older_than_seconds: int = 0) -> int:
+    """Mark runs cut off by a crash as abandoned (called at start-up, when none can be running)."""
+    cutoff = utcnow().timestamp() - older_than_seconds
+    runs = [run for run in session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "running"))
+            if run.started_at.timestamp() <= cutoff]
+    for run in runs:
+        run.status = "abandoned"
+        run.finished_at = utcnow()
+        run.message = "The service stopped while this import ran; nothing from it was saved."
+    session.commit()
+    if runs:
+        log.warning("marked %d interrupted import run(s) as abandoned: %s", len(runs), [run.id for run in runs])
+    return len(runs)
+
+
+def _in_progress_error(run: PrmSyncRun | None) -> ImportInProgress:
+    if run is None:
+        return ImportInProgress("Another import is running in this service; wait for it to finish and try again.")
+    return ImportInProgress(
+        f"Import run {run.id} ({run.file_name}) is still running since {run.started_at:%Y-%m-%d %H:%M} UTC; "
+        "wait for it to finish and try again.")
+
+
+def _summary(run: PrmSyncRun, *, status: str, parsed: ParsedRows | None, ignored: list[str],
+             changes: ImportChanges | None = None, stored_errors: list[RowErrorRead] | None = None,
+             stored_warnings: list[RowErrorRead] | None = None) -> ImportSummary:
+    errors_shown = [_issue_read(issue) for issue in parsed.errors[:ERRORS_SHOWN]] if parsed else (stored_errors or [])
+    warnings_shown = [_issue_read(issue) for issue in parsed.warnings[:ERRORS_SHOWN]] if parsed else (stored_warnings or [])
+    return ImportSummary(
+        run_id=run.id, status=status, file_name=run.file_name, file_sha256=run.file_sha256, sheet=run.sheet,
+        header_row=run.header_row, rows_total=run.rows_total, rows_imported=run.rows_imported,
+        rows_rejected=run.rows_rejected, retailers_created=run.retailers_created,
+        retailers_updated=run.retailers_updated, products_created=run.products_created,
+        activations_new=run.activations_new, stock_units=run.stock_units, ignored_columns=ignored,
+        warnings=warnings_shown, warnings_total=run.warnings_total, errors=errors_shown,
+        errors_total=run.errors_total, duration_ms=run.duration_ms or 0, changes=changes,
+    )
+
+
+def _duplicate_summary(session: Session, run: PrmSyncRun) -> ImportSummary:
+    stored = list(session.scalars(select(PrmSyncRowError).where(PrmSyncRowError.run_id == run.id)
+                                  .order_by(PrmSyncRowError.id)))
+    errors_ = [RowErrorRead.model_validate(e) for e in stored if e.severity == "error"][:ERRORS_SHOWN]
+    warnings_ = [RowErrorRead.model_validate(e) for e in stored if e.severity == "warning"][:ERRORS_SHOWN]
+    return _summary(run, status="duplicate", parsed=None, ignored=[], stored_errors=errors_, stored_warnings=warnings_)
+
+
+def _record_issues(session: Session, run_id: int, parsed: ParsedRows | None) -> None:
+    if not parsed:
+        return
+    rows = [{"run_id": run_id, "row": issue.row, "column": issue.column, "value": issue.value,
+             "message": issue.message, "severity": issue.severity}
+            for issue in (*parsed.errors, *parsed.warnings)]
+    if rows:
+        session.execute(PrmSyncRowError.__table__.insert(), rows)
+
+
+def _finish(run: PrmSyncRun, status: str, started: float, message: str | None = None) -> None:
+    run.status = status
+    run.phase = "done"
+    run.finished_at = utcnow()
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
+    run.message = message
+
+
+def _fail(session: Session, run_id: int, started: float, message: str, parsed: ParsedRows | None = None) -> None:
+    """Record a failed run in a fresh transaction, after the data transaction was rolled back."""
+    session.rollback()
+    run = session.get(PrmSyncRun, run_id)
+    assert run is not None
+    if parsed is not None:
+        _count(run, parsed)
+    _finish(run, "failed", started, message)
+    _record_issues(session, run_id, parsed)
+    session.commit()
+    log.warning("import run %d failed: %s", run_id, message)
+
+
+def _count(run: PrmSyncRun, parsed: ParsedRows) -> None:
+    run.rows_total = parsed.rows_total
+    run.rows_processed = parsed.rows_total
+    run.rows_rejected = parsed.rows_rejected
+    run.rows_imported = len(parsed.devices)
+    run.errors_total = len(parsed.errors)
+    run.warnings_total = len(parsed.warnings)
+
+
+class _Progress:
+    """Keeps the run's phase and row count readable from other requests; logs every 10%."""
+
+    def __init__(self, session: Session, run: PrmSyncRun, callback: ProgressFn | None) -> None:
+        self.session, self.run, self.callback = session, run, callback
+        self.expected = 0
+        self._next_log_at = 0.1
+
+    def __call__(self, phase: str, rows: int, *, commit: bool = False) -> None:
+        _live[self.run.id] = (phase, rows)
+        if commit:
+            self.run.phase, self.run.rows_processed = phase, rows
+            self.session.commit()
+        if self.callback:
+            self.callback(phase, rows, self.expected)
+        if self.expected and rows >= self._next_log_at * self.expected:
+            log.info("import run %d: %s, %d of ~%d rows (%d%%)", self.run.id, phase, rows, self.expected,
+                     min(100, rows * 100 // self.expected))
+            while self._next_log_at * self.expected <= rows:
+                self._next_log_at += 0.1
+
+
+def import_workbook(
+    session: Session,
+    *,
+    data: bytes,
+    filename: str,
+    options: ImportOptions = ImportOptions(),
+    started_by: str | None = None,
+    progress: ProgressFn | None = None,
+    now: datetime | None = None,
+) -> ImportSummary:
+    """Import one PRM workbook (see the module docstring); raises `AppError`s for bad input."""
+    file_name = clean_file_name(filename)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not _one_import_at_a_time.acquire(blocking=False):
+        raise _in_progress_error(_running_run(session))
+    try:
+        running = _running_run(session)
+        if running is not None:
+            raise _in_progress_error(running)
+        previous = latest_success(session)
+        if previous is not None and previous.file_sha256 == sha256 and not options.force and not options.dry_run:
+            log.info("import of %s skipped: same bytes as run %d", file_name, previous.id)
+            return _duplicate_summary(session, previous)
+        run = PrmSyncRun(status="running", phase="reading", file_name=file_name, file_sha256=sha256,
+                         file_bytes=len(data), options=options.describe(), started_by=started_by)
+        session.add(run)
+        session.commit()
+        try:
+            return _run_import(session, run, data, options, previous, progress, now or utcnow())
+        finally:
+            _live.pop(run.id, None)
+    finally:
+        _one_import_at_a_time.release()
+
+
+def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportOptions,
+                previous: PrmSyncRun | None, progress_callback: ProgressFn | None, now: datetime) -> ImportSummary:
+    started = time.perf_counter()
+    run_id = run.id
+    log.info("import run %d started: %s (%d bytes, options: %s)", run_id, run.file_name, len(data), run.options or "none")
+    progress = _Progress(session, run, progress_callback)
+    parsed: ParsedRows | None = None
+    try:
+        sheet = open_prm_sheet(data)
+        run.sheet, run.header_row = sheet.name, sheet.header.row_index + 1
+        progress.expected = max(sheet.last_row - run.header_row, 0)
+        progress("validating", 0, commit=True)
+        parsed = check_rows(sheet.rows, sheet.header, now=now,
+                            on_row=lambda rows: progress("validating", rows, commit=rows % 10_000 == 0))
+        _count(run, parsed)
+        ignored = sheet.header.ignored
+        if parsed.rows_total == 0:
+            raise FileProblem(f"has a header on row {run.header_row} of sheet {sheet.name!r} but no data rows under it")
+        if parsed.errors and options.strict:
+            _fail(session, run_id, started, f"{run.rows_rejected} rows have errors; strict mode imports nothing", parsed)
+            raise RowsRejected(
+                f"{run.file_name}: {run.rows_rejected} of {run.rows_total} rows have errors, so nothing was imported "
+                "(strict mode); fix the rows listed and upload again.", _row_error_items(parsed.errors))
+        if not parsed.devices:
+            _fail(session, run_id, started, "no valid rows", parsed)
+            raise RowsRejected(
+                f"{run.file_name}: none of the {run.rows_total} rows is valid, so nothing was imported.",
+                _row_error_items(parsed.errors))
+        progress("writing", parsed.rows_total, commit=True)
+        store.load_staging(session.connection(), parsed.devices)
+        previous_id = previous.id if previous else None
+        changes = store.measure_changes(session, previous_id, with_samples=options.dry_run)
+        if (changes.stock_units_before and not options.confirm_shrink
+                and changes.stock_units_after * 2 < changes.stock_units_before):
+            message = (f"This file leaves {changes.stock_units_after} units in retailer stock, fewer than half of "
+                       f"the {changes.stock_units_before} after run {previous_id}; it may cover too short a date "
+                       "range. Nothing was imported; send confirm_shrink=true if the drop is real.")
+            _fail(session, run_id, started, message, parsed)
+            raise ShrinkRefused(message, [errors.item(["query", "confirm_shrink"], "needed to accept a shrinking stock", "shrink")])
+        if options.dry_run:
+            return _finish_dry_run(session, run_id, started, parsed, ignored, changes, previous_id)
+
+        run.products_created = store.upsert_products(session, parsed.products)
+        run.retailers_created, run.retailers_updated = store.upsert_retailers(session, parsed.retailers, run_id)
+        progress("snapshot", parsed.rows_total)
+        run.activations_new = store.write_devices(session, run_id=run_id, previous_run_id=previous_id, at=utcnow())
+        run.stock_units = store.stock_units_of_run(session, run_id)
+        store.drop_staging(session.connection())
+        _record_issues(session, run_id, parsed)
+        _finish(run, "success", started)
+        session.commit()
+    except FileProblem as problem:
+        message = f"{run.file_name} {problem.message}."
+        _fail(session, run_id, started, message, parsed)
+        raise _FILE_ERRORS[problem.status](message, [errors.item(["file"], problem.message, "file")]) from None
+    except errors.AppError:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+        _fail(session, run_id, started, f"writing failed, nothing was saved: {reason}", parsed)
+        raise ImportWriteFailed(
+            f"Import run {run_id} of {run.file_name} failed while writing and nothing was saved: {reason}. "
+            "Try again; if it keeps failing, see the server log.") from exc
+    log.info("import run %d done in %d ms: %d rows, %d imported, %d rejected, %d in stock",
+             run_id, run.duration_ms, run.rows_total, run.rows_imported, run.rows_rejected, run.stock_units)
+    return _summary(run, status="success", parsed=parsed, ignored=ignored)
+
+
+def _finish_dry_run(session: Session, run_id: int, started: float, parsed: ParsedRows, ignored: list[str],
+                    changes: store.ChannelChanges, previous_id: int | None) -> ImportSummary:
+    report = ImportChanges(
+        new_imeis=changes.new_imeis, moved_imeis=changes.moved_imeis, disappeared_imeis=changes.disappeared_imeis,
+        stock_units_before=changes.stock_units_before, stock_units_after=changes.stock_units_after,
+        new_imei_samples=changes.samples["new_imeis"],
+        moved=[MovedImei(**moved) for moved in changes.samples["moved_imeis"]],
+        disappeared_samples=changes.samples["disappeared_imeis"],
+        stock_delta=[StockDelta(**row) for row in store.stock_delta_by_retailer(session, previous_id)],
+        unpriced_goods=[UnpricedGoods(**row) for row in store.unpriced_goods_in_file(session)],
+    )
+    session.rollback()  # a dry run writes no data: the staging table and every read go away
+    run = session.get(PrmSyncRun, run_id)
+    assert run is not None
+    _count(run, parsed)
+    run.activations_new = changes.activations_new
+    run.stock_units = changes.stock_units_after
+    _finish(run, "dry_run", started, "dry run: nothing was written")
+    _record_issues(session, run_id, parsed)
+    session.commit()
+    return _summary(run, status="dry_run", parsed=parsed, ignored=ignored, changes=report)
+
+
+def import_file(session: Session, *, path: Path, options: ImportOptions = ImportOptions(),
+                started_by: str | None = None, progress: ProgressFn | None = None) -> ImportSummary:
+    """Import a workbook from disk (PRM_FILE_PATH, or the command line)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise errors.BadRequest(
+            f"No file was uploaded and PRM_FILE_PATH ({path}) does not exist; upload the workbook in the "
+            "'file' field or set PRM_FILE_PATH.", [errors.item(["file"], "no upload and no file at PRM_FILE_PATH")]) from None
+    except OSError as exc:
+        raise errors.BadRequest(f"PRM_FILE_PATH ({path}) cannot be read: {exc.strerror}.") from None
+    return import_workbook(session, data=data, filename=path.name, options=options, started_by=started_by, progress=progress)
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def _with_live_progress(run: PrmSyncRun) -> SyncRunRead:
+    read = SyncRunRead.model_validate(run)
+    live = _live.get(run.id)
+    if run.status == "running" and live:
+        read.phase, read.rows_processed = live
+    return read
+
+
+def list_runs(session: Session, *, page: PageParams, status: str | None = None) -> Page[SyncRunRead]:
+    stmt = select(PrmSyncRun).order_by(desc(PrmSyncRun.id))
+    if status:
+        stmt = stmt.where(PrmSyncRun.status == status)
+    return paginate(session, stmt, page, _with_live_progress)
+
+
+def get_run(session: Session, *, run_id: int, page: PageParams, severity: str | None = None) -> SyncRunDetail:
+    run = session.get(PrmSyncRun, run_id)
+    if run is None:
+        raise errors.NotFound(f"There is no import run {run_id}.")
+    stmt = select(PrmSyncRowError).where(PrmSyncRowError.run_id == run_id).order_by(PrmSyncRowError.id)
+    if severity:
+        stmt = stmt.where(PrmSyncRowError.severity == severity)
+    row_errors = paginate(session, stmt, page, RowErrorRead.model_validate)
+    return SyncRunDetail(**_with_live_progress(run).model_dump(), row_errors=row_errors)
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def _progress_bar(phase: str, rows: int, expected: int) -> None:
+    width = 30
+    share = min(rows / expected, 1.0) if expected else 0.0
+    filled = int(share * width)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {share:4.0%} {phase:<10} {rows:>8} rows")
+    sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    import database
+    from settings import Settings
+
+    parser = argparse.ArgumentParser(description="Import a PRM IMEI workbook into the database in DATABASE_URL.")
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--dry-run", action="store_true", help="check and show what would change; write nothing")
+    parser.add_argument("--strict", action="store_true", help="import nothing if any row has an error")
+    parser.add_argument("--force", action="store_true", help="import even if this file was the last one imported")
+    parser.add_argument("--confirm-shrink", action="store_true", help="accept a file with far less stock than the last")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    settings = Settings()
+    engine = database.make_engine(settings.database_url)
+    database.upgrade_schema(engine)
+    options = ImportOptions(strict=args.strict, dry_run=args.dry_run, force=args.force, confirm_shrink=args.confirm_shrink)
+    with database.make_sessionmaker(engine)() as session:
+        try:
+            summary = import_file(session, path=args.file, options=options, started_by="cli", progress=_progress_bar)
+        except errors.AppError as exc:
+            sys.stderr.write(f"\n{exc.detail}\n")
+            for item in exc.errors[:20]:
+                sys.stderr.write(f"  {item.loc}: {item.msg}\n")
+            return 1
+        finally:
+            engine.dispose()
+    sys.stderr.write("\n")
+    shown = summary.model_dump(exclude={"errors", "warnings", "changes"})
+    for key, value in shown.items():
+        print(f"{key:>18}: {value}")
+    for issue in summary.errors[:20]:
+        print(f"  row {issue.row} {issue.column}: {issue.message} ({issue.value!r})")
+    if summary.errors_total > 20:
+        print(f"  ... and {summary.errors_total - 20} more row errors (GET /debug/sync-logs/{summary.run_id})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
