@@ -166,11 +166,11 @@ class Device(Base):
     status: Mapped[str] = mapped_column(String(16))
     inward_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     activation_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    first_seen_run: Mapped[int] = mapped_column(ForeignKey("prm_sync_run_log.id"))
-    last_seen_run: Mapped[int] = mapped_column(ForeignKey("prm_sync_run_log.id"))
-
-    # Few indexes on purpose: each one is rewritten for every changed device on every import.
-    __table_args__ = (Index("ix_devices_retailer_status_goods", "retailer_code", "status", "goods_id"),)
+    # Run ids without foreign keys, and no secondary indexes, on purpose: every import writes
+    # these for up to every device, and each extra check or index cost the import a tenth of a
+    # second per 100,000 devices (bench/bench_import.py). Only the importer writes them.
+    first_seen_run: Mapped[int] = mapped_column(Integer)
+    last_seen_run: Mapped[int] = mapped_column(Integer)
 
 
 class Activation(Base):
@@ -192,7 +192,7 @@ class InventorySnapshot(Base):
 
     run_id: Mapped[int] = mapped_column(ForeignKey("prm_sync_run_log.id"), primary_key=True)
     retailer_code: Mapped[str] = mapped_column(ForeignKey("retailers.code"), primary_key=True)
-    goods_id: Mapped[str] = mapped_column(ForeignKey("products.goods_id"), primary_key=True, index=True)
+    goods_id: Mapped[str] = mapped_column(ForeignKey("products.goods_id"), primary_key=True)
     units: Mapped[int] = mapped_column(Integer)
 
 

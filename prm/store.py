@@ -1,55 +1,32 @@
-"""Set-based database writes of one PRM import, all inside the caller's transaction.
+"""Database side of one PRM import: compare the file with what is stored, then write the difference.
 
-The file's devices go into a temporary staging table with one bulk insert; everything else
-(new, moved and vanished IMEIs, the device upsert, activations, the snapshot) is a handful of
-`INSERT ... SELECT` statements, so the database does the per-row work, not Python.
+The comparison happens in Python over plain tuples fetched with one query, and the writes are a
+few driver-level `executemany` calls and set-based statements, all in the caller's transaction.
+Per-row ORM work (`session.merge`) was about 28x slower than reading the workbook.
 """
 
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    MetaData,
-    String,
-    Table,
-    and_,
-    case,
-    delete,
-    exists,
-    func,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import Connection, case, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from catalog import category_for_name
-from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, Retailer, UtcDateTime
+from models import Activation, InventorySnapshot, Product, Retailer
 from prm.rows import DeviceRecord
 
 SAMPLE_SIZE = 100
+IN_CHUNK = 5000  # values per `IN (...)`, well under SQLite's parameter limit
+DEVICE_COLUMNS = ("imei", "imei2", "serial", "goods_id", "status", "retailer_code", "inward_at", "activation_at")
+_RETAILER = DEVICE_COLUMNS.index("retailer_code")
 
-_staging_metadata = MetaData()
-STAGING = Table(
-    "prm_staging",
-    _staging_metadata,
-    Column("imei", String(15), primary_key=True),
-    Column("imei2", String(15)),
-    Column("serial", String(64)),
-    Column("goods_id", String(64)),
-    Column("status", String(16)),
-    Column("retailer_code", String(64)),
-    Column("inward_at", UtcDateTime),
-    Column("activation_at", UtcDateTime),
-    prefixes=["TEMPORARY"],
-)
-S = STAGING.c
-D = Device.__table__.c
-A = Activation.__table__.c
+# A device row as the database driver sees it: DEVICE_COLUMNS, then first and last seen run,
+# with datetimes in the driver's form.
+DbDevice = tuple[Any, ...]
 
 
 def upsert(connection: Connection, table: Any) -> Any:
@@ -58,55 +35,53 @@ def upsert(connection: Connection, table: Any) -> Any:
     return dialect.insert(table)
 
 
-STAGING_COLUMNS = ("imei", "imei2", "serial", "goods_id", "status", "retailer_code", "inward_at", "activation_at")
-
-
-def load_staging(connection: Connection, devices: list[DeviceRecord]) -> None:
-    """Bulk-load the file's devices: one driver-level executemany of plain tuples.
-
-    SQLAlchemy's per-row parameter processing would cost about as much as reading the workbook.
-    Datetimes from `prm.rows` are always UTC-aware.
-    """
-    STAGING.drop(connection, checkfirst=True)
-    STAGING.create(connection)
-    if not devices:
-        return
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO prm_staging ({', '.join(STAGING_COLUMNS)}) VALUES ({', '.join([marker] * len(STAGING_COLUMNS))})"
+def _datetime_writer(connection: Connection) -> Callable[[datetime], Any]:
     if connection.dialect.name == "sqlite":
         # SQLAlchemy's SQLite storage format for a UTC datetime ("2026-11-21 08:35:00.000000"),
-        # written in one C call; test_prm_import checks it reads back through the ORM unchanged.
-        rows = [
-            (d.imei, d.imei2, d.serial, d.goods_id, d.status, d.retailer_code,
-             None if d.inward_at is None else d.inward_at.isoformat(" ", "microseconds")[:26],
-             None if d.activation_at is None else d.activation_at.isoformat(" ", "microseconds")[:26])
-            for d in devices
-        ]
-    else:
-        rows = [(d.imei, d.imei2, d.serial, d.goods_id, d.status, d.retailer_code, d.inward_at, d.activation_at)
-                for d in devices]
-    connection.exec_driver_sql(sql, rows)
+        # written in one C call; tests read it back through the ORM to prove it is the same.
+        return lambda moment: moment.isoformat(" ", "microseconds")[:26]
+    return lambda moment: moment
 
 
-def drop_staging(connection: Connection) -> None:
-    STAGING.drop(connection, checkfirst=True)
+def _marker(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
-def _not_activated(imei_column: Any) -> Any:
-    return ~exists().where(A.imei == imei_column)
+def _insert_sql(connection: Connection, table: str, columns: Iterable[str], suffix: str = "") -> str:
+    names = list(columns)
+    markers = ", ".join([_marker(connection)] * len(names))
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({markers}) {suffix}".strip()
+
+
+def _chunks(values: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def activated_among(session: Session, imeis: list[str]) -> set[str]:
+    """Which of these IMEIs have an activation on record."""
+    found: set[str] = set()
+    for chunk in _chunks(imeis):
+        found.update(session.scalars(select(Activation.imei).where(Activation.imei.in_(chunk))))
+    return found
 
 
 @dataclass
-class ChannelChanges:
-    """How the file differs from what the database holds now."""
+class ChannelPlan:
+    """How the file differs from what the database holds, and what to write."""
 
-    new_imeis: int = 0
-    moved_imeis: int = 0
-    disappeared_imeis: int = 0
-    activations_new: int = 0
-    stock_units_before: int = 0
-    stock_units_after: int = 0
-    samples: dict[str, list[Any]] = field(default_factory=dict)
+    previous_run_id: int | None
+    to_upsert: list[DbDevice]
+    new_imeis: list[str]
+    moved: list[tuple[str, str, str]]  # imei, from retailer, to retailer
+    gone: list[tuple[str, str | None]]  # imei, last retailer
+    stock: Counter[tuple[str, str]]  # (retailer, goods) -> units in retailer stock, per this file
+    stock_units_before: int
+    activations: list[tuple[Any, ...]] = field(default_factory=list)  # imei, retailer, goods, activated_at, run
+
+    @property
+    def stock_units_after(self) -> int:
+        return sum(self.stock.values())
 
 
 def stock_units_of_run(session: Session, run_id: int | None) -> int:
@@ -116,72 +91,86 @@ def stock_units_of_run(session: Session, run_id: int | None) -> int:
                               .where(InventorySnapshot.run_id == run_id)) or 0)
 
 
-def measure_changes(session: Session, previous_run_id: int | None, *, with_samples: bool) -> ChannelChanges:
-    moved_filter = and_(D.imei == S.imei, S.retailer_code.is_not(None), D.retailer_code.is_not(None),
-                        S.retailer_code != D.retailer_code)
-    new_filter = ~exists().where(D.imei == S.imei)
-    gone_filter = and_(D.last_seen_run == previous_run_id, ~exists().where(S.imei == D.imei))
-    changes = ChannelChanges(
-        new_imeis=session.scalar(select(func.count()).select_from(STAGING).where(new_filter)) or 0,
-        moved_imeis=session.scalar(select(func.count()).select_from(STAGING.join(Device.__table__, D.imei == S.imei))
-                                   .where(moved_filter)) or 0,
-        disappeared_imeis=(session.scalar(select(func.count()).select_from(Device).where(gone_filter)) or 0)
-        if previous_run_id is not None else 0,
-        activations_new=session.scalar(select(func.count()).select_from(STAGING).where(
-            S.status == "activated", S.activation_at.is_not(None), _not_activated(S.imei))) or 0,
-        stock_units_before=stock_units_of_run(session, previous_run_id),
-        stock_units_after=session.scalar(select(func.count()).select_from(STAGING).where(
-            S.status == "in_stock", S.retailer_code.is_not(None), _not_activated(S.imei))) or 0,
-    )
-    if with_samples:
-        changes.samples = {
-            "new_imeis": list(session.scalars(select(S.imei).where(new_filter).order_by(S.imei).limit(SAMPLE_SIZE))),
-            "moved_imeis": [
-                {"imei": imei, "from_retailer": old, "to_retailer": new}
-                for imei, old, new in session.execute(
-                    select(S.imei, D.retailer_code, S.retailer_code)
-                    .select_from(STAGING.join(Device.__table__, D.imei == S.imei))
-                    .where(moved_filter).order_by(S.imei).limit(SAMPLE_SIZE))
-            ],
-            "disappeared_imeis": list(session.scalars(select(D.imei).where(gone_filter).order_by(D.imei).limit(SAMPLE_SIZE)))
-            if previous_run_id is not None else [],
-        }
-    return changes
+def plan_changes(session: Session, devices: list[DeviceRecord], previous_run_id: int | None, *,
+                 run_id: int) -> ChannelPlan:
+    """Compare the file with the stored devices; reads only. Rows to write carry `run_id`."""
+    connection = session.connection()
+    to_db = _datetime_writer(connection)
+    stored = {row[0]: row for row in connection.exec_driver_sql(
+        f"SELECT {', '.join(DEVICE_COLUMNS)}, last_seen_run FROM devices")}
 
-
-def stock_delta_by_retailer(session: Session, previous_run_id: int | None) -> list[dict[str, Any]]:
-    """Units per retailer before (latest snapshot) and after (this file), where they differ."""
-    after = dict(session.execute(
-        select(S.retailer_code, func.count()).where(
-            S.status == "in_stock", S.retailer_code.is_not(None), _not_activated(S.imei))
-        .group_by(S.retailer_code)).all())
-    before: dict[str, int] = {}
+    to_upsert: list[DbDevice] = []
+    new_imeis: list[str] = []
+    moved: list[tuple[str, str, str]] = []
+    activations: list[tuple[Any, ...]] = []
+    stock: Counter[tuple[str, str]] = Counter()
+    in_stock_imeis: list[str] = []
+    for imei, imei2, serial, goods_id, status, code, inward_at, activation_at, _row in devices:
+        row = (imei, imei2, serial, goods_id, status, code,
+               None if inward_at is None else to_db(inward_at),
+               None if activation_at is None else to_db(activation_at), run_id, run_id)
+        if status == "in_stock" and code:
+            stock[code, goods_id] += 1
+            in_stock_imeis.append(imei)
+        elif status == "activated" and activation_at is not None:
+            activations.append((imei, code, goods_id, row[7], run_id))
+        old = stored.get(imei)
+        if old is None:
+            new_imeis.append(imei)
+            to_upsert.append(row)
+        # An unchanged device seen by the previous run only needs its last_seen_run moved on.
+        elif old[:8] != row[:8] or old[8] != previous_run_id:
+            to_upsert.append(row)
+            old_code = old[_RETAILER]
+            if old_code and code and old_code != code:
+                moved.append((imei, old_code, code))
+    gone: list[tuple[str, str | None]] = []
     if previous_run_id is not None:
+        in_file = {device.imei for device in devices}
+        gone = [(imei, old[_RETAILER]) for imei, old in stored.items()
+                if old[8] == previous_run_id and imei not in in_file]
+    # An IMEI activated in any earlier file is never stock again, whatever this file says.
+    ever_activated = activated_among(session, in_stock_imeis)
+    if ever_activated:
+        for device in devices:
+            if device.imei in ever_activated and device.status == "in_stock" and device.retailer_code:
+                stock[device.retailer_code, device.goods_id] -= 1
+        stock = +stock  # drop the zeros
+    return ChannelPlan(previous_run_id=previous_run_id, to_upsert=to_upsert, new_imeis=new_imeis,
+                       moved=moved, gone=gone, stock=stock,
+                       stock_units_before=stock_units_of_run(session, previous_run_id), activations=activations)
+
+
+def new_activation_count(session: Session, plan: ChannelPlan) -> int:
+    return len(plan.activations) - len(activated_among(session, [row[0] for row in plan.activations]))
+
+
+def stock_delta_by_retailer(session: Session, plan: ChannelPlan) -> list[dict[str, Any]]:
+    """Units per retailer before (latest snapshot) and after (this file), where they differ."""
+    after: Counter[str] = Counter()
+    for (code, _goods), units in plan.stock.items():
+        after[code] += units
+    before: dict[str, int] = {}
+    if plan.previous_run_id is not None:
         before = {code: int(units) for code, units in session.execute(
             select(InventorySnapshot.retailer_code, func.sum(InventorySnapshot.units))
-            .where(InventorySnapshot.run_id == previous_run_id)
+            .where(InventorySnapshot.run_id == plan.previous_run_id)
             .group_by(InventorySnapshot.retailer_code)).all()}
     rows = []
     for code in sorted(set(after) | set(before)):
-        old, new = before.get(code, 0), int(after.get(code, 0))
+        old, new = before.get(code, 0), after.get(code, 0)
         if old != new:
             rows.append({"retailer_code": code, "units_before": old, "units_after": new, "delta": new - old})
     return rows
 
 
-def unpriced_goods_in_file(session: Session) -> list[dict[str, Any]]:
+def unpriced_goods(session: Session, plan: ChannelPlan) -> list[dict[str, Any]]:
     """Goods held in retailer stock (per this file) that have no price yet."""
-    priced = exists().where(Product.goods_id == S.goods_id, Product.price.is_not(None))
-    return [{"goods_id": goods_id, "units": units} for goods_id, units in session.execute(
-        select(S.goods_id, func.count()).where(S.status == "in_stock", ~priced)
-        .group_by(S.goods_id).order_by(S.goods_id))]
-
-
-@dataclass
-class UpsertCounts:
-    retailers_created: int = 0
-    retailers_updated: int = 0
-    products_created: int = 0
+    units: Counter[str] = Counter()
+    for (_code, goods_id), count in plan.stock.items():
+        units[goods_id] += count
+    priced = set(session.scalars(select(Product.goods_id).where(Product.price.is_not(None))))
+    return [{"goods_id": goods_id, "units": units[goods_id]} for goods_id in sorted(units) if goods_id not in priced]
 
 
 def upsert_products(session: Session, products: dict[str, str | None]) -> int:
@@ -238,54 +227,44 @@ def upsert_retailers(session: Session, retailers: dict[str, dict[str, str | None
     return created, updated
 
 
-def write_devices(session: Session, *, run_id: int, previous_run_id: int | None, at: datetime) -> int:
-    """Events, device upsert, activations, snapshot; returns the activations recorded."""
+def write_devices(session: Session, plan: ChannelPlan, *, run_id: int, at: datetime) -> int:
+    """Events, devices, activations and the snapshot; returns the activations newly recorded."""
     connection = session.connection()
-    events = DeviceEvent.__table__
-    connection.execute(events.insert().from_select(
-        ["imei", "run_id", "kind", "from_retailer", "to_retailer", "at"],
-        select(S.imei, literal(run_id), literal("moved"), D.retailer_code, S.retailer_code, literal(at, UtcDateTime))
-        .select_from(STAGING.join(Device.__table__, D.imei == S.imei))
-        .where(S.retailer_code.is_not(None), D.retailer_code.is_not(None), S.retailer_code != D.retailer_code),
-    ))
-    if previous_run_id is not None:
-        connection.execute(events.insert().from_select(
-            ["imei", "run_id", "kind", "from_retailer", "to_retailer", "at"],
-            select(D.imei, literal(run_id), literal("not_seen"), D.retailer_code, literal(None, String), literal(at, UtcDateTime))
-            .where(D.last_seen_run == previous_run_id, ~exists().where(S.imei == D.imei)),
-        ))
+    when = _datetime_writer(connection)(at)
+    events = [(imei, run_id, "moved", old, new, when) for imei, old, new in plan.moved]
+    events += [(imei, run_id, "not_seen", old, None, when) for imei, old in plan.gone]
+    if events:
+        connection.exec_driver_sql(
+            _insert_sql(connection, "device_events", ("imei", "run_id", "kind", "from_retailer", "to_retailer", "at")),
+            events)
 
-    # Only new or changed devices go through the upsert: rewriting an unchanged row still
-    # rewrites its index entries, which made a re-import of the same file twice as slow.
-    columns = ["imei", "imei2", "serial", "goods_id", "retailer_code", "status", "inward_at", "activation_at"]
-    unchanged = exists().where(D.imei == S.imei, *[D[name].is_not_distinct_from(S[name]) for name in columns[1:]])
-    device_insert = upsert(connection, Device.__table__)
-    device_insert = device_insert.from_select(
-        [*columns, "first_seen_run", "last_seen_run"],
-        select(*[S[name] for name in columns], literal(run_id), literal(run_id)).where(~unchanged),
-    ).on_conflict_do_update(
-        index_elements=[D.imei],
-        set_={name: device_insert.excluded[name] for name in [*columns[1:], "last_seen_run"]},
-    )
-    connection.execute(device_insert)
-    connection.execute(update(Device).where(D.last_seen_run != run_id, exists().where(S.imei == D.imei))
-                       .values(last_seen_run=run_id))
+    if plan.previous_run_id is not None:
+        # Devices that were in the last file and are unchanged: only their last_seen_run moves on.
+        connection.execute(text("UPDATE devices SET last_seen_run = :run WHERE last_seen_run = :previous"),
+                           {"run": run_id, "previous": plan.previous_run_id})
+        if plan.gone:
+            # ... except those missing from this file, which keep the run that last saw them.
+            marker = _marker(connection)
+            connection.exec_driver_sql(f"UPDATE devices SET last_seen_run = {marker} WHERE imei = {marker}",
+                                       [(plan.previous_run_id, imei) for imei, _ in plan.gone])
+    if plan.to_upsert:
+        updates = ", ".join(f"{name} = excluded.{name}" for name in (*DEVICE_COLUMNS[1:], "last_seen_run"))
+        connection.exec_driver_sql(
+            _insert_sql(connection, "devices", (*DEVICE_COLUMNS, "first_seen_run", "last_seen_run"),
+                        f"ON CONFLICT (imei) DO UPDATE SET {updates}"),
+            plan.to_upsert)
 
-    activation_insert = upsert(connection, Activation.__table__).from_select(
-        ["imei", "retailer_code", "goods_id", "activated_at", "recorded_run"],
-        select(S.imei, S.retailer_code, S.goods_id, S.activation_at, literal(run_id))
-        .where(S.status == "activated", S.activation_at.is_not(None)),
-    ).on_conflict_do_nothing(index_elements=[A.imei])
-    connection.execute(activation_insert)
-    # Counted, not taken from rowcount: drivers disagree on rowcount for INSERT ... SELECT.
-    activations_new = connection.scalar(select(func.count()).select_from(Activation).where(A.recorded_run == run_id))
+    if plan.activations:
+        connection.exec_driver_sql(
+            _insert_sql(connection, "activations", ("imei", "retailer_code", "goods_id", "activated_at", "recorded_run"),
+                        "ON CONFLICT (imei) DO NOTHING"),
+            plan.activations)
+    activations_new = session.scalar(select(func.count()).select_from(Activation)
+                                     .where(Activation.recorded_run == run_id)) or 0
 
-    # The file is the snapshot: its in-stock rows, less any IMEI ever activated.
-    connection.execute(delete(InventorySnapshot))
-    connection.execute(InventorySnapshot.__table__.insert().from_select(
-        ["run_id", "retailer_code", "goods_id", "units"],
-        select(literal(run_id), S.retailer_code, S.goods_id, func.count())
-        .where(S.status == "in_stock", S.retailer_code.is_not(None), _not_activated(S.imei))
-        .group_by(S.retailer_code, S.goods_id),
-    ))
-    return int(activations_new or 0)
+    session.execute(delete(InventorySnapshot))
+    if plan.stock:
+        connection.exec_driver_sql(
+            _insert_sql(connection, "prm_inventory_snapshot", ("run_id", "retailer_code", "goods_id", "units")),
+            [(run_id, code, goods_id, units) for (code, goods_id), units in sorted(plan.stock.items())])
+    return int(activations_new)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 02:18:15.479411
+Create Date: 2026-11-25
 """
 
 from collections.abc import Sequence
@@ -168,15 +168,10 @@ def upgrade() -> None:
     sa.Column('activation_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('first_seen_run', sa.Integer(), nullable=False),
     sa.Column('last_seen_run', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['first_seen_run'], ['prm_sync_run_log.id'], name=op.f('fk_devices_first_seen_run_prm_sync_run_log')),
     sa.ForeignKeyConstraint(['goods_id'], ['products.goods_id'], name=op.f('fk_devices_goods_id_products')),
-    sa.ForeignKeyConstraint(['last_seen_run'], ['prm_sync_run_log.id'], name=op.f('fk_devices_last_seen_run_prm_sync_run_log')),
     sa.ForeignKeyConstraint(['retailer_code'], ['retailers.code'], name=op.f('fk_devices_retailer_code_retailers')),
     sa.PrimaryKeyConstraint('imei', name=op.f('pk_devices'))
     )
-    with op.batch_alter_table('devices', schema=None) as batch_op:
-        batch_op.create_index('ix_devices_retailer_status_goods', ['retailer_code', 'status', 'goods_id'], unique=False)
-
     op.create_table('prm_inventory_snapshot',
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('retailer_code', sa.String(length=64), nullable=False),
@@ -187,19 +182,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['run_id'], ['prm_sync_run_log.id'], name=op.f('fk_prm_inventory_snapshot_run_id_prm_sync_run_log')),
     sa.PrimaryKeyConstraint('run_id', 'retailer_code', 'goods_id', name=op.f('pk_prm_inventory_snapshot'))
     )
-    with op.batch_alter_table('prm_inventory_snapshot', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_prm_inventory_snapshot_goods_id'), ['goods_id'], unique=False)
-
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('prm_inventory_snapshot', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_prm_inventory_snapshot_goods_id'))
-
     op.drop_table('prm_inventory_snapshot')
-    with op.batch_alter_table('devices', schema=None) as batch_op:
-        batch_op.drop_index('ix_devices_retailer_status_goods')
-
     op.drop_table('devices')
     with op.batch_alter_table('activations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activations_retailer_code'))
