@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+WRITE_OPTION = "begin_for_write"
 
 
 def is_sqlite(url: str) -> bool:
@@ -39,9 +40,22 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A writer takes the write lock up front (see `begin_write`): a deferred transaction
+        # that read first cannot upgrade once another writer has committed in between.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
     return engine
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a writer (SQLite: BEGIN IMMEDIATE).
+
+    Call it before the first read of a read-then-write unit of work, so concurrent writers queue
+    (up to the busy timeout) instead of failing; PostgreSQL needs nothing here.
+    """
+    if session.in_transaction():
+        raise RuntimeError("begin_write() must come before the transaction's first statement")
+    session.connection(execution_options={WRITE_OPTION: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

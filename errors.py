@@ -88,13 +88,24 @@ def _short_loc(loc: tuple[Any, ...]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
+def field_path(loc: list[str | int]) -> str:
+    """["body", "updates", 3, "price"] -> "updates[3].price": how a person names a field."""
+    path = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header") and not path:
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "the request"
+
+
 def _describe_validation(errors: list[ErrorItem]) -> str:
     if not errors:
         return "The request is not valid."
-    first = errors[0]
-    where = ".".join(str(part) for part in first.loc if part not in ("body", "query", "path"))
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"Invalid value for {where or 'the request'}: {first.msg}{more}."
+    shown = "; ".join(f"{field_path(error.loc)}: {error.msg}" for error in errors[:5])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    if len(errors) == 1:
+        return f"Invalid value for {shown}."
+    return f"{len(errors)} values are invalid, so nothing was done: {shown}{more}."
 
 
 async def _on_app_error(request: Request, exc: AppError) -> JSONResponse:

@@ -16,7 +16,7 @@ import database
 import prm_import
 from errors import add_exception_handlers
 from request_log import RequestLogMiddleware
-from routers import channel, prm, system
+from routers import channel, prices, prm, system
 from upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
 
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestLogMiddleware)
-    for router in (system.router, prm.router, channel.router):
+    for router in (system.router, prm.router, channel.router, prices.router):
         app.include_router(router)
     return app
 

@@ -25,11 +25,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import errors
+from database import begin_write
 from models import PrmSyncRowError, PrmSyncRun, utcnow
 from paging import PageParams, paginate
 from prm import store
 from prm.rows import ParsedRows, RowIssue, check_rows
-from prm.workbook import FileProblem, open_prm_sheet
+from prm.columns import PRM_COLUMNS
+from workbooks import FileProblem, open_sheet
 from schemas import (
     ImportChanges,
     ImportSummary,
@@ -292,7 +294,7 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
     progress = _Progress(session, run, progress_callback)
     parsed: ParsedRows | None = None
     try:
-        sheet = open_prm_sheet(data)
+        sheet = open_sheet(data, PRM_COLUMNS, what="a PRM header")
         run.sheet, run.header_row = sheet.name, sheet.header.row_index + 1
         progress.expected = max(sheet.last_row - run.header_row, 0)
         progress("validating", 0, commit=True)
@@ -314,6 +316,7 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
                 _row_error_items(parsed.errors))
         progress("writing", parsed.rows_total, commit=True)
         previous_id = previous.id if previous else None
+        begin_write(session)
         plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id)
         if (plan.stock_units_before and not options.confirm_shrink
                 and plan.stock_units_after * 2 < plan.stock_units_before):

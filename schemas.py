@@ -8,7 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from money import format_money
 
@@ -235,3 +237,107 @@ class DeviceTimeline(DeviceRead):
     in_latest_import: bool
     activation: ActivationRead | None
     timeline: list[DeviceEventRead]
+
+
+# --- prices -----------------------------------------------------------------------------------
+
+MAX_PRICE = Decimal("10000000.00")
+
+
+def parse_price(value: object) -> Decimal:
+    """A price from JSON (number or string) or a spreadsheet cell, exactly as written.
+
+    Never rounds: 15999.999 is an error, because a silently rounded price is a wrong price.
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValueError("must be a number like 15999.00")
+    if isinstance(value, float):
+        text = repr(value)  # the shortest text that reads back as this float: what was typed
+    elif isinstance(value, (int, Decimal)):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").removeprefix("₹").removeprefix("Rs.").strip()
+    else:
+        raise ValueError("must be a number like 15999.00")
+    try:
+        price = Decimal(text)
+    except ArithmeticError:
+        raise ValueError(f"must be a number like 15999.00, not {str(value)[:30]!r}") from None
+    if not price.is_finite():
+        raise ValueError("must be a number like 15999.00")
+    if price <= 0:
+        raise ValueError("must be greater than 0")
+    if price > MAX_PRICE:
+        raise ValueError("must be at most 10000000.00")
+    if price.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(f"has more than two decimal places ({text}); prices are never rounded")
+    return price.quantize(Decimal("0.01"))
+
+
+def _checked_price(value: object) -> Decimal:
+    try:
+        return parse_price(value)
+    except ValueError as exc:
+        raise PydanticCustomError("price", str(exc)) from None
+
+
+InputPrice = Annotated[Decimal, BeforeValidator(_checked_price), Field(description='Rupees, e.g. 15999.00 or "15999.00"')]
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class PriceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    goods_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    name: NonEmptyText | None = Field(default=None, description="Required when the goods id is new.")
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    price: InputPrice
+
+
+class PriceUpdateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    updates: list[PriceUpdate] = Field(min_length=1, max_length=20000)
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+
+class PriceChange(TypedDict):
+    """A dict, not a model: a 5,000-item answer builds these in a hot loop (bench/bench_prices.py)."""
+
+    goods_id: str
+    old_price: Money | None
+    new_price: Money
+    change: Annotated[str, Field(description="created | updated | unchanged")]
+
+
+class PriceUpdateResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    history_rows: int
+    items: list[PriceChange]
+
+
+class PriceHistoryRead(ORMRead):
+    id: int
+    goods_id: str
+    old_price: Money | None
+    new_price: Money
+    source: str
+    changed_by: str | None
+    changed_at: datetime
+    note: str | None
+
+
+class ProductDetail(ProductRead):
+    category_locked: bool
+    recent_changes: list[PriceHistoryRead] = Field(description="The last 20 price changes, newest first.")
+
+
+class PriceAsOf(BaseModel):
+    goods_id: str
+    as_of: datetime
+    price: Money | None = Field(description="null when the goods had no price yet at that moment")
+    set_at: datetime | None
+    source: str | None

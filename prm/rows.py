@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from prm.cells import IST_OFFSET, UTC, CellError, cell_text, luhn_ok, parse_datetime, parse_imei
-from prm.columns import KNOWN_STATUS_TEXT, STATUS_MAP, STATUSES_AT_RETAILER, HeaderMatch, normalise_status
+from prm.columns import KNOWN_STATUS_TEXT, STATUS_MAP, STATUSES_AT_RETAILER, normalise_status
+from workbooks import HeaderMatch
 
 MAX_VALUE_CHARS = 255
 

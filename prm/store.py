@@ -6,7 +6,6 @@ Per-row ORM work (`session.merge`) was about 28x slower than reading the workboo
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,12 +14,12 @@ from sqlalchemy import Connection, case, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+import bulk
 from catalog import category_for_name
 from models import Activation, InventorySnapshot, Product, Retailer
 from prm.rows import DeviceRecord
 
 SAMPLE_SIZE = 100
-IN_CHUNK = 5000  # values per `IN (...)`, well under SQLite's parameter limit
 DEVICE_COLUMNS = ("imei", "imei2", "serial", "goods_id", "status", "retailer_code", "inward_at", "activation_at")
 _RETAILER = DEVICE_COLUMNS.index("retailer_code")
 
@@ -35,33 +34,10 @@ def upsert(connection: Connection, table: Any) -> Any:
     return dialect.insert(table)
 
 
-def _datetime_writer(connection: Connection) -> Callable[[datetime], Any]:
-    if connection.dialect.name == "sqlite":
-        # SQLAlchemy's SQLite storage format for a UTC datetime ("2026-11-21 08:35:00.000000"),
-        # written in one C call; tests read it back through the ORM to prove it is the same.
-        return lambda moment: moment.isoformat(" ", "microseconds")[:26]
-    return lambda moment: moment
-
-
-def _marker(connection: Connection) -> str:
-    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
-
-
-def _insert_sql(connection: Connection, table: str, columns: Iterable[str], suffix: str = "") -> str:
-    names = list(columns)
-    markers = ", ".join([_marker(connection)] * len(names))
-    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({markers}) {suffix}".strip()
-
-
-def _chunks(values: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def activated_among(session: Session, imeis: list[str]) -> set[str]:
     """Which of these IMEIs have an activation on record."""
     found: set[str] = set()
-    for chunk in _chunks(imeis):
+    for chunk in bulk.chunks(imeis):
         found.update(session.scalars(select(Activation.imei).where(Activation.imei.in_(chunk))))
     return found
 
@@ -95,7 +71,7 @@ def plan_changes(session: Session, devices: list[DeviceRecord], previous_run_id:
                  run_id: int) -> ChannelPlan:
     """Compare the file with the stored devices; reads only. Rows to write carry `run_id`."""
     connection = session.connection()
-    to_db = _datetime_writer(connection)
+    to_db = bulk.datetime_writer(connection)
     stored = {row[0]: row for row in connection.exec_driver_sql(
         f"SELECT {', '.join(DEVICE_COLUMNS)}, last_seen_run FROM devices")}
 
@@ -230,12 +206,12 @@ def upsert_retailers(session: Session, retailers: dict[str, dict[str, str | None
 def write_devices(session: Session, plan: ChannelPlan, *, run_id: int, at: datetime) -> int:
     """Events, devices, activations and the snapshot; returns the activations newly recorded."""
     connection = session.connection()
-    when = _datetime_writer(connection)(at)
+    when = bulk.datetime_writer(connection)(at)
     events = [(imei, run_id, "moved", old, new, when) for imei, old, new in plan.moved]
     events += [(imei, run_id, "not_seen", old, None, when) for imei, old in plan.gone]
     if events:
         connection.exec_driver_sql(
-            _insert_sql(connection, "device_events", ("imei", "run_id", "kind", "from_retailer", "to_retailer", "at")),
+            bulk.insert_sql(connection, "device_events", ("imei", "run_id", "kind", "from_retailer", "to_retailer", "at")),
             events)
 
     if plan.previous_run_id is not None:
@@ -244,19 +220,19 @@ def write_devices(session: Session, plan: ChannelPlan, *, run_id: int, at: datet
                            {"run": run_id, "previous": plan.previous_run_id})
         if plan.gone:
             # ... except those missing from this file, which keep the run that last saw them.
-            marker = _marker(connection)
+            marker = bulk.marker(connection)
             connection.exec_driver_sql(f"UPDATE devices SET last_seen_run = {marker} WHERE imei = {marker}",
                                        [(plan.previous_run_id, imei) for imei, _ in plan.gone])
     if plan.to_upsert:
         updates = ", ".join(f"{name} = excluded.{name}" for name in (*DEVICE_COLUMNS[1:], "last_seen_run"))
         connection.exec_driver_sql(
-            _insert_sql(connection, "devices", (*DEVICE_COLUMNS, "first_seen_run", "last_seen_run"),
+            bulk.insert_sql(connection, "devices", (*DEVICE_COLUMNS, "first_seen_run", "last_seen_run"),
                         f"ON CONFLICT (imei) DO UPDATE SET {updates}"),
             plan.to_upsert)
 
     if plan.activations:
         connection.exec_driver_sql(
-            _insert_sql(connection, "activations", ("imei", "retailer_code", "goods_id", "activated_at", "recorded_run"),
+            bulk.insert_sql(connection, "activations", ("imei", "retailer_code", "goods_id", "activated_at", "recorded_run"),
                         "ON CONFLICT (imei) DO NOTHING"),
             plan.activations)
     activations_new = session.scalar(select(func.count()).select_from(Activation)
@@ -265,6 +241,6 @@ def write_devices(session: Session, plan: ChannelPlan, *, run_id: int, at: datet
     session.execute(delete(InventorySnapshot))
     if plan.stock:
         connection.exec_driver_sql(
-            _insert_sql(connection, "prm_inventory_snapshot", ("run_id", "retailer_code", "goods_id", "units")),
+            bulk.insert_sql(connection, "prm_inventory_snapshot", ("run_id", "retailer_code", "goods_id", "units")),
             [(run_id, code, goods_id, units) for (code, goods_id), units in sorted(plan.stock.items())])
     return int(activations_new)

@@ -1,22 +1,24 @@
-"""Open an uploaded workbook safely and find its PRM sheet. Raises `FileProblem` for bad files."""
+"""Open an uploaded .xlsx safely and find a header row by column names. No database.
+
+Used by the PRM import and the price-list upload. Raises `FileProblem` for a file that cannot
+be used as a whole, with the HTTP status that fits.
+"""
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from prm.columns import HEADER_SCAN_ROWS, REQUIRED_FIELDS, HeaderMatch, find_header
-
+HEADER_SCAN_ROWS = 30
 # A real sheet's XML inflates 5-30x; a zip bomb inflates by thousands.
 MAX_INFLATE_RATIO = 200
 MAX_INFLATED_BYTES = 4 * 1024**3
-REQUIRED_TITLES = {
-    "imei1": "IMEI1", "goods_id": "Goods ID", "product_name": "Product Name", "status": "Status",
-    "retailer_code": "Retailer ID", "retailer_name": "Retailer Name",
-}
+_HEADER_PUNCTUATION = re.compile(r"[_\-./()#]+")
+_SPACES = re.compile(r"\s+")
 
 
 class FileProblem(Exception):
@@ -26,6 +28,76 @@ class FileProblem(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+@dataclass(frozen=True)
+class HeaderSpec:
+    """The columns a sheet must or may have, each with the header spellings accepted."""
+
+    aliases: dict[str, tuple[str, ...]]  # field -> normalised header variants
+    required: tuple[str, ...]
+    titles: dict[str, str]  # field -> the name shown to people
+
+    def field_for(self, header: str) -> str | None:
+        return self._by_header.get(normalise_header(header))
+
+    @property
+    def _by_header(self) -> dict[str, str]:
+        return {alias: name for name, variants in self.aliases.items() for alias in variants}
+
+
+def normalise_header(value: Any) -> str:
+    """Trim, lowercase, fold `_ - . / ( ) #` and runs of spaces: "IMEI No." -> "imei no"."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return _SPACES.sub(" ", _HEADER_PUNCTUATION.sub(" ", text.strip().lower())).strip()
+
+
+@dataclass
+class HeaderMatch:
+    """The header row of a sheet and where each field's column is."""
+
+    row_index: int  # 0-based within the rows read
+    columns: dict[str, int]  # field -> 0-based column index
+    headers: list[str]  # header text as written in the file
+    required: tuple[str, ...]
+    ignored: list[str] = field(default_factory=list)
+    clashes: dict[str, list[str]] = field(default_factory=dict)  # field -> headers that all map to it
+
+    @property
+    def missing(self) -> list[str]:
+        return [name for name in self.required if name not in self.columns]
+
+
+def match_header_row(cells: list[Any], row_index: int, spec: HeaderSpec) -> HeaderMatch:
+    by_header = spec._by_header
+    headers = ["" if cell is None else str(cell).strip() for cell in cells]
+    columns: dict[str, int] = {}
+    seen: dict[str, list[str]] = {}
+    ignored = []
+    for index, header in enumerate(headers):
+        if not header:
+            continue
+        name = by_header.get(normalise_header(header))
+        if name is None:
+            ignored.append(header)
+            continue
+        seen.setdefault(name, []).append(header)
+        columns.setdefault(name, index)
+    clashes = {name: found for name, found in seen.items() if len(found) > 1}
+    return HeaderMatch(row_index=row_index, columns=columns, headers=headers, required=spec.required,
+                       ignored=ignored, clashes=clashes)
+
+
+def find_header(rows: list[list[Any]], spec: HeaderSpec) -> tuple[HeaderMatch | None, HeaderMatch | None]:
+    """(the header row, or None; the closest candidate, to explain a failure)."""
+    best: HeaderMatch | None = None
+    for index, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
+        candidate = match_header_row(cells, index, spec)
+        if not candidate.missing:
+            return candidate, candidate
+        if best is None or len(candidate.columns) > len(best.columns):
+            best = candidate
+    return None, best
 
 
 def describe_non_xlsx(data: bytes) -> str | None:
@@ -78,32 +150,39 @@ def check_zip_is_sane(data: bytes) -> None:
 
 
 @dataclass
-class PrmSheet:
+class Sheet:
     name: str
     header: HeaderMatch
     rows: Iterator[tuple[int, list[Any]]]  # (Excel row number, cells) after the header
     last_row: int  # Excel number of the last used row, for progress
 
 
-def _missing_titles(header: HeaderMatch | None) -> str:
-    missing = header.missing if header else list(REQUIRED_FIELDS)
-    return ", ".join(REQUIRED_TITLES[name] for name in missing)
-
-
-def open_prm_sheet(data: bytes) -> PrmSheet:
-    """The first sheet whose first 30 rows hold a header with every required column."""
+def open_workbook(data: bytes) -> CalamineWorkbook:
     problem = describe_non_xlsx(data)
     if problem:
-        status = 400 if "password" in problem or problem == "is empty" else 415
-        raise FileProblem(problem, status)
+        raise FileProblem(problem, 400 if "password" in problem or problem == "is empty" else 415)
     check_zip_is_sane(data)
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except CalamineError as exc:
         raise FileProblem(f"is damaged or not a readable workbook ({exc})", 400) from None
     except Exception as exc:  # calamine raises its own zip/XML errors for broken parts
         raise FileProblem(f"is damaged or not a readable workbook ({type(exc).__name__}: {exc})", 400) from None
 
+
+def _rows_after(head: list[list[Any]], start: int, rest: Iterator[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
+    number = start
+    for cells in head:
+        yield number, cells
+        number += 1
+    for cells in rest:
+        yield number, cells
+        number += 1
+
+
+def open_sheet(data: bytes, spec: HeaderSpec, *, what: str) -> Sheet:
+    """The first sheet whose first 30 rows hold a header with every required column."""
+    workbook = open_workbook(data)
     explanations = []
     for name in workbook.sheet_names:
         try:
@@ -119,31 +198,21 @@ def open_prm_sheet(data: bytes) -> PrmSheet:
         if not any(any(cell not in (None, "") for cell in cells) for cells in head):
             explanations.append(f"sheet {name!r} is empty")
             continue
-        header, closest = find_header(head)
+        header, closest = find_header(head, spec)
         if header is None:
+            missing = closest.missing if closest else list(spec.required)
             found = [text for text in (closest.headers if closest else []) if text]
             explanations.append(
-                f"sheet {name!r} has no header row with {_missing_titles(closest)} in its first "
+                f"sheet {name!r} has no header row with {', '.join(spec.titles[m] for m in missing)} in its first "
                 f"{HEADER_SCAN_ROWS} rows (closest row {closest.row_index + 1 if closest else 1} has: "
                 f"{', '.join(found[:20]) or 'nothing'})")
             continue
         if header.clashes:
-            clash = "; ".join(f"{', '.join(found)} all mean {REQUIRED_TITLES.get(field, field)}"
-                              for field, found in header.clashes.items())
+            clash = "; ".join(f"{', '.join(found)} all mean {spec.titles.get(field_name, field_name)}"
+                              for field_name, found in header.clashes.items())
             raise FileProblem(f"sheet {name!r} row {header.row_index + 1} has two columns for one field: {clash}")
-        after = head[header.row_index + 1:]
-        start = header.row_index + 2
-
-        def rows(after: list[list[Any]] = after, start: int = start, rest: Iterator[list[Any]] = row_iter) -> Iterator[tuple[int, list[Any]]]:
-            number = start
-            for cells in after:
-                yield number, cells
-                number += 1
-            for cells in rest:
-                yield number, cells
-                number += 1
-
-        return PrmSheet(name=name, header=header, rows=rows(), last_row=sheet.end[0] + 1 if sheet.end else 0)
+        rows = _rows_after(head[header.row_index + 1:], header.row_index + 2, row_iter)
+        return Sheet(name=name, header=header, rows=rows, last_row=sheet.end[0] + 1 if sheet.end else 0)
     if all(text.endswith("is empty") for text in explanations):
         raise FileProblem("has no data: every sheet is empty")
-    raise FileProblem("has no sheet with a PRM header: " + "; ".join(explanations))
+    raise FileProblem(f"has no sheet with {what}: " + "; ".join(explanations))

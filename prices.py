@@ -1,0 +1,318 @@
+"""The price manager: bulk price updates with a complete history, price-list workbooks, reads.
+
+Every write is one transaction: all updates of a request are checked first, then written with
+two bulk statements, or none is written. `price_history` gets one row per real change.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import desc, select
+from sqlalchemy.orm import Session
+
+import bulk
+import errors
+from database import begin_write
+from catalog import category_for_name
+from models import PriceHistory, Product, utcnow
+from money import from_paise, to_paise
+from paging import PageParams, paginate
+from prm.cells import IST, cell_text
+from schemas import (
+    Page,
+    PriceAsOf,
+    PriceChange,
+    PriceHistoryRead,
+    PriceUpdate,
+    PriceUpdateResult,
+    ProductDetail,
+    ProductRead,
+    parse_price,
+)
+from workbooks import FileProblem, HeaderSpec, open_sheet
+
+SOURCES = ("admin_api", "price_upload", "prm_sync")
+RECENT_CHANGES = 20
+
+PRICE_LIST_COLUMNS = HeaderSpec(
+    aliases={
+        "goods_id": ("goods id", "goodsid", "sku", "sku code", "item code", "material code", "product code"),
+        "price": ("price", "dp", "dealer price", "dealer price dp", "new price", "price inr", "price rs"),
+        "name": ("name", "product name", "goods name", "model", "model name", "item name"),
+        "category": ("category", "product category"),
+    },
+    required=("goods_id", "price"),
+    titles={"goods_id": "Goods ID", "price": "Price", "name": "Name", "category": "Category"},
+)
+TEMPLATE_HEADER = ["Goods ID", "Name", "Category", "Price"]
+
+
+class PriceUpdatesRejected(errors.InvalidInput):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A product as the driver returns it: price in integer paise."""
+
+    goods_id: str
+    name: str
+    category: str | None
+    category_locked: bool
+    price_paise: int | None
+
+
+def _existing_products(session: Session, goods_ids: list[str]) -> dict[str, _Stored]:
+    connection = session.connection()
+    mark = bulk.marker(connection)
+    # FOR UPDATE (PostgreSQL): a concurrent update waits, so each history row's old price is true.
+    lock = "" if connection.dialect.name == "sqlite" else " FOR UPDATE"
+    found: dict[str, _Stored] = {}
+    for chunk in bulk.chunks(goods_ids):
+        sql = (f"SELECT goods_id, name, category, category_locked, price FROM products "
+               f"WHERE goods_id IN ({', '.join([mark] * len(chunk))}){lock}")
+        for goods_id, name, category, locked, paise in connection.exec_driver_sql(sql, tuple(chunk)).fetchall():
+            found[goods_id] = _Stored(goods_id, name, category, bool(locked), paise)
+    return found
+
+
+@dataclass(frozen=True)
+class _Located:
+    """An update and how to name its fields in an error: updates[3].price, or row 7, Price."""
+
+    update: PriceUpdate
+    where: list[str | int]  # e.g. ["body", "updates", 3] or ["row", 7]
+
+
+def _field_loc(located: _Located, field: str) -> list[str | int]:
+    return [*located.where, field]
+
+
+def _check_against_catalogue(located: list[_Located], existing: dict[str, _Stored]) -> list[errors.ErrorItem]:
+    problems = []
+    first_seen: dict[str, list[str | int]] = {}
+    for entry in located:
+        goods_id = entry.update.goods_id
+        if goods_id in first_seen:
+            problems.append(errors.item(_field_loc(entry, "goods_id"),
+                                        f"{goods_id} is already at {errors.field_path(first_seen[goods_id])}", "duplicate"))
+            continue
+        first_seen[goods_id] = entry.where
+        if goods_id not in existing and not entry.update.name:
+            problems.append(errors.item(_field_loc(entry, "name"),
+                                        f"is required because {goods_id} is a new product", "missing"))
+    return problems
+
+
+def _apply(session: Session, located: list[_Located], *, source: str, changed_by: str | None,
+           note: str | None, what: str) -> PriceUpdateResult:
+    """Check everything, then write everything in one transaction (or nothing)."""
+    goods_ids = [entry.update.goods_id for entry in located]
+    session.rollback()  # end any read transaction so the write lock is taken first
+    begin_write(session)
+    existing = _existing_products(session, goods_ids)
+    problems = _check_against_catalogue(located, existing)
+    if problems:
+        shown = "; ".join(f"{errors.field_path(problem.loc)}: {problem.msg}" for problem in problems[:5])
+        raise PriceUpdatesRejected(f"{what}: {len(problems)} of {len(located)} entries are invalid, so no price "
+                                   f"was changed: {shown}{' ...' if len(problems) > 5 else ''}.", problems)
+
+    connection = session.connection()
+    now = utcnow()
+    when = bulk.datetime_writer(connection)(now)
+    items: list[PriceChange] = []
+    history: list[tuple[Any, ...]] = []
+    new_products: list[tuple[Any, ...]] = []
+    # Prices and descriptions are updated apart: rewriting an unchanged indexed name costs as
+    # much as the price change itself.
+    repriced_products: list[tuple[Any, ...]] = []
+    described_products: list[tuple[Any, ...]] = []
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for entry in located:
+        update = entry.update
+        paise = to_paise(update.price)
+        stored = existing.get(update.goods_id)
+        if stored is None:
+            name = update.name or update.goods_id
+            new_products.append((update.goods_id, name, update.category or category_for_name(name),
+                                 update.category is not None, paise, when, when))
+            history.append((update.goods_id, None, paise, source, changed_by, when, note))
+            change, old_price = "created", None
+        else:
+            old_price = None if stored.price_paise is None else from_paise(stored.price_paise)
+            price_changed = stored.price_paise != paise
+            if ((update.name is not None and update.name != stored.name)
+                    or (update.category is not None and update.category != stored.category)):
+                described_products.append((update.name or stored.name, update.category or stored.category,
+                                           stored.category_locked or update.category is not None, when, stored.goods_id))
+            if price_changed:
+                repriced_products.append((paise, when, stored.goods_id))
+            if price_changed:
+                history.append((stored.goods_id, stored.price_paise, paise, source, changed_by, when, note))
+            change = "updated" if price_changed else "unchanged"
+        counts[change] += 1
+        items.append(PriceChange(goods_id=update.goods_id, old_price=old_price, new_price=update.price, change=change))
+
+    bulk.executemany(connection, bulk.insert_sql(
+        connection, "products", ("goods_id", "name", "category", "category_locked", "price", "created_at", "updated_at")),
+        new_products)
+    bulk.executemany(connection, bulk.update_sql(connection, "products", ("price", "updated_at"), "goods_id"),
+                     repriced_products)
+    bulk.executemany(connection, bulk.update_sql(
+        connection, "products", ("name", "category", "category_locked", "updated_at"), "goods_id"),
+        described_products)
+    bulk.executemany(connection, bulk.insert_sql(
+        connection, "price_history", ("goods_id", "old_price", "new_price", "source", "changed_by", "changed_at", "note")),
+        history)
+    session.commit()
+    return PriceUpdateResult.model_construct(**counts, history_rows=len(history), items=items)
+
+
+def update_prices(session: Session, *, updates: list[PriceUpdate], note: str | None = None,
+                  source: str = "admin_api", changed_by: str | None = None) -> PriceUpdateResult:
+    """Create or update many products' prices at once; all or nothing."""
+    located = [_Located(update, ["body", "updates", index]) for index, update in enumerate(updates)]
+    return _apply(session, located, source=source, changed_by=changed_by, note=note, what="The price update")
+
+
+def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
+    from pydantic import ValidationError
+
+    try:
+        sheet = open_sheet(data, PRICE_LIST_COLUMNS, what="a price list header (Goods ID and Price)")
+    except FileProblem as problem:
+        raise {400: errors.BadRequest, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType}.get(
+            problem.status, errors.InvalidInput)(f"{file_name} {problem.message}.",
+                                                 [errors.item(["file"], problem.message, "file")]) from None
+    columns, headers = sheet.header.columns, sheet.header.headers
+    located: list[_Located] = []
+    problems: list[errors.ErrorItem] = []
+    for row_number, cells in sheet.rows:
+        if not any(cells):
+            continue
+
+        def cell(name: str) -> Any:
+            index = columns.get(name)
+            return cells[index] if index is not None and index < len(cells) else ""
+
+        values: dict[str, Any] = {"goods_id": cell_text(cell("goods_id"))}
+        for optional in ("name", "category"):
+            if cell_text(cell(optional)):
+                values[optional] = cell_text(cell(optional))
+        raw_price = cell("price")
+        try:
+            # A numeric cell is a float; its shortest repr is what Excel shows, so no binary noise.
+            values["price"] = parse_price(raw_price if raw_price != "" else None)
+        except ValueError as exc:
+            problems.append(errors.item(["row", row_number, headers[columns["price"]]], f"Price {exc}"))
+            continue
+        try:
+            located.append(_Located(PriceUpdate.model_validate(values), ["row", row_number]))
+        except ValidationError as exc:
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else "goods_id"
+                title = headers[columns[field]] if field in columns else PRICE_LIST_COLUMNS.titles.get(field, field)
+                problems.append(errors.item(["row", row_number, title], f"{title}: {error['msg']}"))
+    if problems:
+        raise PriceUpdatesRejected(
+            f"{file_name}: {len(problems)} rows have errors, so no price was changed: "
+            + "; ".join(f"row {p.loc[1]} {p.loc[2]}: {p.msg}" for p in problems[:5]) + ".", problems)
+    if not located:
+        raise errors.InvalidInput(f"{file_name} has a price list header but no rows under it.")
+    return located
+
+
+def upload_price_list(session: Session, *, data: bytes, file_name: str, note: str | None = None,
+                      changed_by: str | None = None) -> PriceUpdateResult:
+    """Apply a price-list workbook (Goods ID, Price; optional Name, Category); all or nothing."""
+    located = _read_price_list(data, file_name)
+    return _apply(session, located, source="price_upload", changed_by=changed_by,
+                  note=note or f"price list {file_name}", what=file_name)
+
+
+def price_list_template(session: Session) -> bytes:
+    """Every product with its current price, as a workbook to edit and upload back."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Prices"
+    sheet.append(TEMPLATE_HEADER)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for product in session.scalars(select(Product).order_by(Product.goods_id)):
+        sheet.append([product.goods_id, product.name, product.category, product.price])
+        sheet.cell(row=sheet.max_row, column=4).number_format = "#,##,##0.00"
+    for column, width in zip("ABCD", (16, 40, 12, 14)):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def get_product(session: Session, *, goods_id: str) -> ProductDetail:
+    product = session.get(Product, goods_id.strip())
+    if product is None:
+        raise errors.NotFound(f"There is no product with goods id {goods_id!r}.")
+    changes = session.scalars(select(PriceHistory).where(PriceHistory.goods_id == product.goods_id)
+                              .order_by(desc(PriceHistory.changed_at), desc(PriceHistory.id)).limit(RECENT_CHANGES))
+    return ProductDetail(**ProductRead.model_validate(product).model_dump(), category_locked=product.category_locked,
+                         recent_changes=[PriceHistoryRead.model_validate(change) for change in changes])
+
+
+def end_of_day_ist(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=IST)
+
+
+def price_as_of(session: Session, *, goods_id: str, as_of: datetime | None) -> PriceAsOf:
+    """The price in force at `as_of` (now when None), from the history."""
+    product = session.get(Product, goods_id.strip())
+    if product is None:
+        raise errors.NotFound(f"There is no product with goods id {goods_id!r}.")
+    moment = as_of or utcnow()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=IST)  # a person's time without a zone is Indian time
+    change = session.scalars(select(PriceHistory).where(PriceHistory.goods_id == product.goods_id,
+                                                        PriceHistory.changed_at <= moment)
+                             .order_by(desc(PriceHistory.changed_at), desc(PriceHistory.id)).limit(1)).first()
+    return PriceAsOf(goods_id=product.goods_id, as_of=moment, price=change.new_price if change else None,
+                     set_at=change.changed_at if change else None, source=change.source if change else None)
+
+
+def list_price_history(session: Session, *, page: PageParams, goods_id: str | None = None, source: str | None = None,
+                       since: datetime | None = None, until: datetime | None = None) -> Page[PriceHistoryRead]:
+    if since and until and since > until:
+        raise errors.InvalidInput("'since' is after 'until'; swap them.", [errors.item(["query", "since"], "after until")])
+    stmt = select(PriceHistory).order_by(desc(PriceHistory.changed_at), desc(PriceHistory.id))
+    if goods_id:
+        stmt = stmt.where(PriceHistory.goods_id == goods_id.strip())
+    if source:
+        stmt = stmt.where(PriceHistory.source == source)
+    if since:
+        stmt = stmt.where(PriceHistory.changed_at >= since)
+    if until:
+        stmt = stmt.where(PriceHistory.changed_at <= until)
+    return paginate(session, stmt, page, PriceHistoryRead.model_validate)
+
+
+def as_of_moment(value: str | None) -> datetime | None:
+    """`2026-11-21` (end of that day, IST) or an ISO date-time; None for now."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return end_of_day_ist(date.fromisoformat(text))
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise errors.InvalidInput(f"as_of {text[:40]!r} is not a date; use 2026-11-21 or 2026-11-21T18:00:00+05:30.",
+                                  [errors.item(["query", "as_of"], "not a date or date-time")]) from None
+

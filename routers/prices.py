@@ -1,0 +1,69 @@
+"""Products and prices: bulk updates, the price-list workbook, history reads."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi.responses import Response
+
+import prices
+from database import SessionDep
+from routers.deps import PageDep, error_responses
+from schemas import Page, PriceAsOf, PriceHistoryRead, PriceUpdateRequest, PriceUpdateResult, ProductDetail
+
+router = APIRouter(tags=["products and prices"])
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GoodsId = Annotated[str, Path(max_length=64)]
+
+
+@router.post("/admin/products/prices", summary="Create products and set prices in bulk (all or nothing)",
+             response_model=PriceUpdateResult, responses=error_responses(409, 422))
+def update_prices(session: SessionDep, body: PriceUpdateRequest) -> PriceUpdateResult:
+    return prices.update_prices(session, updates=body.updates, note=body.note)
+
+
+@router.post("/admin/products/prices/upload", summary="Apply a price-list workbook (all or nothing)",
+             response_model=PriceUpdateResult, responses=error_responses(400, 413, 415, 422))
+def upload_price_list(
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="xlsx with Goods ID and Price (or DP) columns")],
+    note: Annotated[str | None, Form(max_length=500)] = None,
+) -> PriceUpdateResult:
+    file_name = (file.filename or "prices.xlsx").replace("\\", "/").rsplit("/", 1)[-1][:255]
+    return prices.upload_price_list(session, data=file.file.read(), file_name=file_name, note=note)
+
+
+@router.get("/admin/products/prices/template", summary="Download every product and its price as xlsx",
+            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}})
+def price_list_template(session: SessionDep) -> Response:
+    return Response(prices.price_list_template(session), media_type=XLSX_TYPE,
+                    headers={"Content-Disposition": 'attachment; filename="price_list.xlsx"'})
+
+
+@router.get("/products/{goods_id}", summary="One product with its last 20 price changes",
+            response_model=ProductDetail, responses=error_responses(404, 422))
+def get_product(session: SessionDep, goods_id: GoodsId) -> ProductDetail:
+    return prices.get_product(session, goods_id=goods_id)
+
+
+@router.get("/products/{goods_id}/price", summary="The price in force at a moment (default: now)",
+            response_model=PriceAsOf, responses=error_responses(404, 422))
+def get_price_as_of(
+    session: SessionDep,
+    goods_id: GoodsId,
+    as_of: Annotated[str | None, Query(max_length=40, description="2026-11-21 (end of that day, IST) or an ISO date-time")] = None,
+) -> PriceAsOf:
+    return prices.price_as_of(session, goods_id=goods_id, as_of=prices.as_of_moment(as_of))
+
+
+@router.get("/debug/price-history", summary="Price changes, newest first", response_model=Page[PriceHistoryRead],
+            responses=error_responses(422))
+def list_price_history(
+    session: SessionDep,
+    page: PageDep,
+    goods_id: Annotated[str | None, Query(max_length=64)] = None,
+    source: Annotated[str | None, Query(pattern="^(admin_api|price_upload|prm_sync)$")] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+) -> Page[PriceHistoryRead]:
+    return prices.list_price_history(session, page=page, goods_id=goods_id, source=source, since=since, until=until)
