@@ -19,10 +19,12 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Build the engine; SQLite gets the pragmas a multi-threaded web service needs."""
     if not is_sqlite(url):
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
     # `def` routes run in a thread pool, so one connection may serve several threads.
-    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+    # A pool as large as the thread pool that serves `def` routes (40), so no request waits for one.
+    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+                           pool_size=20, max_overflow=20)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

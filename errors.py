@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas import ErrorBody, ErrorItem
@@ -138,8 +139,9 @@ async def _on_integrity_error(request: Request, exc: IntegrityError) -> JSONResp
     return _body("The change conflicts with data that already exists; reload and try again.", [], 409)
 
 
-async def _on_operational_error(request: Request, exc: OperationalError) -> JSONResponse:
-    log.error("database error on %s %s (request %s): %s", request.method, request.url.path, _request_id(request), exc.orig)
+async def _on_operational_error(request: Request, exc: OperationalError | PoolTimeout) -> JSONResponse:
+    log.error("database error on %s %s (request %s): %s", request.method, request.url.path, _request_id(request),
+              getattr(exc, "orig", exc))
     return _body("The database is busy or unreachable; try again in a moment.", [], 503, _request_id(request))
 
 
@@ -159,4 +161,5 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(IntegrityError, _on_integrity_error)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _on_operational_error)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeout, _on_operational_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)

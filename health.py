@@ -1,4 +1,4 @@
-"""Health checks: can we reach the database."""
+"""Health checks: can we reach the database, and Tally."""
 
 import logging
 
@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from schemas import HealthRead
 from settings import APP_VERSION
+from tally_client import TallyClient
 
 log = logging.getLogger("dist.health")
 
@@ -21,6 +22,8 @@ def database_ok(engine: Engine) -> bool:
         return False
 
 
-def check(engine: Engine) -> HealthRead:
+def check(engine: Engine, tally: TallyClient) -> HealthRead:
+    """The database decides the status; Tally is optional, so it is reported but never fails it."""
     db_ok = database_ok(engine)
-    return HealthRead(status="ok" if db_ok else "degraded", database="ok" if db_ok else "unreachable", version=APP_VERSION)
+    return HealthRead(status="ok" if db_ok else "degraded", database="ok" if db_ok else "unreachable",
+                      version=APP_VERSION, tally=tally.probe())

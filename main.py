@@ -16,7 +16,8 @@ import database
 import prm_import
 from errors import add_exception_handlers
 from request_log import RequestLogMiddleware
-from routers import channel, prices, prm, system
+import tally_cache
+from routers import channel, prices, prm, system, tally
 from upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
 
@@ -53,10 +54,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = database.make_sessionmaker(engine)
         with app.state.sessionmaker() as session:
             prm_import.abandon_stale_runs(session)
+        app.state.tally = tally_cache.make_service(
+            host=settings.tally_host, company=settings.tally_company,
+            connect_timeout=settings.tally_connect_timeout_seconds, read_timeout=settings.tally_read_timeout_seconds,
+            ttl_minutes=settings.cache_ttl_minutes, debtors_group=settings.tally_debtors_group,
+            sessions=app.state.sessionmaker)
         log.info("%s %s started; database %s", APP_NAME, APP_VERSION, engine.url.render_as_string(hide_password=True))
         try:
             yield
         finally:
+            app.state.tally.close()
             engine.dispose()
 
     app = FastAPI(title=APP_NAME, version=APP_VERSION, description=DESCRIPTION, lifespan=lifespan)
@@ -72,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestLogMiddleware)
-    for router in (system.router, prm.router, channel.router, prices.router):
+    for router in (system.router, prm.router, channel.router, prices.router, tally.router):
         app.include_router(router)
     return app
 

@@ -235,6 +235,8 @@ class TallyLedgerCache(Base):
     ledger_key: Mapped[str] = mapped_column(String(255), primary_key=True)  # normalised name
     ledger_name: Mapped[str] = mapped_column(String(255))  # as Tally spells it
     parent: Mapped[str | None] = mapped_column(String(255))
+    # The group read that brought this ledger (None: read on its own, outside any group read).
+    group_name: Mapped[str | None] = mapped_column(String(255), index=True)
     closing_balance: Mapped[Decimal] = mapped_column(Money)
     is_blank: Mapped[bool] = mapped_column(default=False)
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

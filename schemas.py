@@ -54,7 +54,7 @@ class HealthRead(BaseModel):
     status: str
     database: str
     version: str
-    tally: str | None = None
+    tally: str = Field(description="reachable | unreachable | busy: Tally is optional and never fails the check")
 
 
 class ORMRead(BaseModel):
@@ -341,3 +341,70 @@ class PriceAsOf(BaseModel):
     price: Money | None = Field(description="null when the goods had no price yet at that moment")
     set_at: datetime | None
     source: str | None
+
+
+# --- Tally ------------------------------------------------------------------------------------
+
+
+class BalanceRead(BaseModel):
+    ledger: str = Field(description="The ledger name as Tally spells it.")
+    closing_balance: Money = Field(description="Positive: the party owes us (debit). Negative: credit.")
+    dr_cr: str | None = Field(description="Dr (owes us), Cr (we owe), or null for a zero balance")
+    blank: bool = Field(description="Tally sent an empty amount: a nil balance")
+    source: str = Field(description="live | cache | stale_cache")
+    fetched_at: datetime
+    age_seconds: int
+
+
+class LedgerRead(BalanceRead):
+    parent: str | None
+    group_name: str | None
+
+
+class LedgerPage(Page[LedgerRead]):
+    group: str
+    source: str = Field(description="live | cache | stale_cache: where this page's balances came from")
+    warning: str | None = None
+
+
+class CacheEntryRead(BaseModel):
+    ledger_key: str
+    ledger: str
+    parent: str | None
+    group_name: str | None
+    closing_balance: Money
+    blank: bool
+    fetched_at: datetime
+    age_seconds: int
+    fresh: bool
+    read_as: str = Field(description="group | ledger: how it was read")
+
+
+class TallyCounters(BaseModel):
+    hits: int
+    misses: int
+    stale_serves: int
+    tally_requests: int
+    tally_errors: int
+    names_lost: int
+
+
+class TallyStatus(BaseModel):
+    host: str
+    company: str
+    debtors_group: str
+    reachable: str = Field(description="reachable | unreachable | busy (a read is under way)")
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    cache_entries: int
+    oldest_entry_age_seconds: int | None
+    ttl_minutes: float
+    counters: TallyCounters
+
+
+class RefreshResult(BaseModel):
+    group: str
+    ledgers: int
+    fetched_at: datetime
+    duration_ms: int

@@ -156,3 +156,47 @@ def remove_injected_failure(engine: Engine, table: str) -> None:
         else:
             connection.execute(text(f"DROP TRIGGER IF EXISTS fail_{table} ON {table}"))
             connection.execute(text(f"DROP FUNCTION IF EXISTS fail_{table}()"))
+
+
+# --- a real Tally stand-in on loopback ---------------------------------------------------------
+
+from devtools.tally_emulator import TallyServer  # noqa: E402
+
+TALLY_COMPANY = "Galaxy Mobile Distributors"
+
+
+@pytest.fixture(scope="session")
+def tally_server() -> Iterator[TallyServer]:
+    server = TallyServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tally(tally_server: TallyServer) -> TallyServer:
+    """The shared emulator, reset to the sample ledgers with no faults."""
+    tally_server.state.reset()
+    return tally_server
+
+
+@pytest.fixture
+def own_tally() -> Iterator[TallyServer]:
+    """An emulator of this test's own, which the test may stop to play 'Tally is down'."""
+    server = TallyServer().start()
+    yield server
+    try:
+        server.stop()
+    except OSError:
+        pass
+
+
+@pytest.fixture
+def tally_settings(database_url: str, tmp_path: Path, tally: TallyServer) -> Settings:
+    return make_settings(database_url=database_url, prm_file_path=tmp_path / "prm.xlsx", tally_host=tally.url,
+                         tally_company=TALLY_COMPANY, tally_read_timeout_seconds=2)
+
+
+@pytest.fixture
+def tally_client_app(tally_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(tally_settings)) as test_client:
+        yield test_client

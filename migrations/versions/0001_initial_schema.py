@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.Column('ledger_key', sa.String(length=255), nullable=False),
     sa.Column('ledger_name', sa.String(length=255), nullable=False),
     sa.Column('parent', sa.String(length=255), nullable=True),
+    sa.Column('group_name', sa.String(length=255), nullable=True),
     sa.Column('closing_balance', sa.BigInteger(), nullable=False),
     sa.Column('is_blank', sa.Boolean(), nullable=False),
     sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
@@ -76,6 +77,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tally_ledger_cache', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tally_ledger_cache_fetched_at'), ['fetched_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tally_ledger_cache_group_name'), ['group_name'], unique=False)
 
     op.create_table('device_events',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -213,6 +215,7 @@ def downgrade() -> None:
 
     op.drop_table('device_events')
     with op.batch_alter_table('tally_ledger_cache', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tally_ledger_cache_group_name'))
         batch_op.drop_index(batch_op.f('ix_tally_ledger_cache_fetched_at'))
 
     op.drop_table('tally_ledger_cache')

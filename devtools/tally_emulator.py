@@ -1,0 +1,265 @@
+"""A loopback Tally: speaks enough of the XML-over-HTTP protocol for tests and the demo.
+
+    python devtools/tally_emulator.py --port 9000 [--ledgers devtools/tally_sample.json]
+
+Answers Object (one ledger) and Collection (a group, with sub-groups) exports and the company
+list, mirrors the request's charset, sends `&#4;` where Tally does, answers `Unknown Request`
+to malformed XML or a charset mismatch and STATUS 0 + LINEERROR to an unknown company, and has
+fault switches for tests: delay, hang (accept, then silence), and refuse (stop listening).
+It binds to 127.0.0.1 only. See ../shared/docs/tally-xml.md §10.
+"""
+
+import argparse
+import json
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+BANNER = "<RESPONSE>TallyPrime Server is Running</RESPONSE>"
+UNKNOWN = "<RESPONSE>Unknown Request, cannot be processed</RESPONSE>"
+
+
+@dataclass
+class Ledger:
+    name: str
+    parent: str
+    closing_balance: str | None  # Tally-signed text ("-125000.00" = owes us); None = empty element
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Company:
+    name: str
+    groups: dict[str, str | None]  # group -> parent group (None for a primary group)
+    ledgers: list[Ledger]
+
+
+def sample_companies() -> list[Company]:
+    return [Company(
+        name="Galaxy Mobile Distributors",
+        groups={"Sundry Debtors": None, "Jaipur Retailers": "Sundry Debtors", "Bank Accounts": None},
+        ledgers=[
+            Ledger("Sharma Mobile Point", "Sundry Debtors", "-125000.00", ["SMP"]),
+            Ledger("Ram & Sons Mobiles", "Jaipur Retailers", "-243900.00"),
+            Ledger("गुप्ता मोबाइल", "Sundry Debtors", "-15000.50"),
+            Ledger("Verma Telecom", "Sundry Debtors", "18500.00"),
+            Ledger("Jain \"Star\" <Mobiles>", "Sundry Debtors", None),
+            Ledger("HDFC Bank", "Bank Accounts", "-500000.00"),
+        ])]
+
+
+def load_companies(path: Path) -> list[Company]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [Company(name=c["name"], groups=c["groups"],
+                    ledgers=[Ledger(l["name"], l["parent"], l.get("closing_balance"), l.get("aliases", []))
+                             for l in c["ledgers"]]) for c in data["companies"]]
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+class TallyState:
+    """What the emulator knows and how it misbehaves; tests change it between requests."""
+
+    def __init__(self, companies: list[Company] | None = None) -> None:
+        self.companies = companies or sample_companies()
+        self.delay_seconds = 0.0
+        self.hang = threading.Event()  # set: accept requests, never answer until released
+        self.release = threading.Event()
+        self.serial = threading.Lock()  # Tally answers one request at a time
+        self.requests = 0
+        self.bom = False  # answer UTF-16 with a BOM (real Tally does both)
+        self.canned: tuple[bytes, str] | None = None  # a fixed answer (body, content type)
+        self.lock = threading.Lock()
+
+    def reset(self) -> None:
+        self.companies = sample_companies()
+        self.delay_seconds = 0.0
+        self.release.set()
+        self.hang.clear()
+        self.release = threading.Event()
+        self.requests = 0
+        self.bom = False
+        self.canned = None
+
+    @property
+    def active(self) -> Company:
+        return self.companies[0]
+
+    def company(self, name: str | None) -> Company | None:
+        if name is None:
+            return self.active
+        return next((c for c in self.companies if _fold(c.name) == _fold(name)), None)
+
+
+def _under(company: Company, group: str, wanted: str, sub_groups: bool) -> bool:
+    if _fold(group) == _fold(wanted):
+        return True
+    parent = company.groups.get(group)
+    return sub_groups and parent is not None and _under(company, parent, wanted, sub_groups)
+
+
+def _ledger_xml(ledger: Ledger) -> str:
+    amount = ("<CLOSINGBALANCE TYPE=\"Amount\"></CLOSINGBALANCE>" if ledger.closing_balance is None
+              else f"<CLOSINGBALANCE TYPE=\"Amount\">{ledger.closing_balance}</CLOSINGBALANCE>")
+    aliases = "".join(f"<NAME>{escape(a)}</NAME>" for a in ledger.aliases)
+    name_attribute = escape(ledger.name, {'"': "&quot;"})
+    return (f"<LEDGER NAME=\"{name_attribute}\" RESERVEDNAME=\"\">"
+            f"<PARENT TYPE=\"String\">{escape(ledger.parent)}</PARENT>"
+            # Tally adds fields nobody fetched, some with the illegal &#4; prefix (§7).
+            f"<TAXTYPE TYPE=\"String\">&#4; Not Applicable</TAXTYPE>{amount}"
+            f"<LANGUAGENAME.LIST><NAME.LIST TYPE=\"String\"><NAME>{escape(ledger.name)}</NAME>{aliases}</NAME.LIST>"
+            "<LANGUAGEID TYPE=\"Number\"> 1033</LANGUAGEID></LANGUAGENAME.LIST></LEDGER>")
+
+
+def _envelope(data: str, status: int = 1) -> str:
+    return (f"<ENVELOPE><HEADER><VERSION>1</VERSION><STATUS>{status}</STATUS></HEADER><BODY><DESC><CMPINFO>"
+            "<COMPANY>0</COMPANY><GROUP>0</GROUP><LEDGER>0</LEDGER><VOUCHER>0</VOUCHER></CMPINFO></DESC>"
+            f"<DATA>{data}</DATA></BODY></ENVELOPE>")
+
+
+def answer(state: TallyState, xml: str) -> str:
+    """The text Tally would send back for one request."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return UNKNOWN
+    kind = (root.findtext("./HEADER/TYPE") or "").strip().lower()
+    request_id = (root.findtext("./HEADER/ID") or "").strip()
+    company_name = root.findtext(".//STATICVARIABLES/SVCURRENTCOMPANY")
+    if kind == "collection" and root.find(".//COLLECTION/TYPE") is not None \
+            and (root.findtext(".//COLLECTION/TYPE") or "").strip().lower() == "company":
+        return _envelope("<COLLECTION>" + "".join(
+            f"<COMPANY NAME=\"{escape(c.name)}\"><NAME>{escape(c.name)}</NAME></COMPANY>" for c in state.companies)
+            + "</COLLECTION>")
+    company = state.company(company_name)
+    if company is None:
+        name = escape(company_name or "", {"'": "&apos;"})
+        return _envelope(f"<LINEERROR>Could not set &apos;SVCurrentCompany&apos; to &apos;{name}&apos;</LINEERROR>", 0)
+    if kind == "object" and (root.findtext("./HEADER/SUBTYPE") or "").strip().lower() == "ledger":
+        found = [l for l in company.ledgers if _fold(l.name) == _fold(request_id)]
+        return _envelope("".join(f"<TALLYMESSAGE xmlns:UDF=\"TallyUDF\">{_ledger_xml(l)}</TALLYMESSAGE>" for l in found))
+    if kind == "collection":
+        collection = root.find(".//TDL/TDLMESSAGE/COLLECTION")
+        if collection is None or (collection.findtext("TYPE") or "").strip().lower() != "ledger":
+            return UNKNOWN
+        if re.sub(r"\s", "", collection.get("NAME", "")).lower() != re.sub(r"\s", "", request_id).lower():
+            return UNKNOWN
+        child_of = (collection.findtext("CHILDOF") or "").strip()
+        group = "Sundry Debtors" if child_of.lower() == "$$groupsundrydebtors" else child_of
+        sub_groups = (collection.findtext("BELONGSTO") or "").strip().lower() == "yes"
+        found = [l for l in company.ledgers if _under(company, l.parent, group, sub_groups)]
+        return _envelope("<COLLECTION>" + "".join(_ledger_xml(l) for l in found) + "</COLLECTION>")
+    return UNKNOWN
+
+
+def _declared_charset(content_type: str) -> str:
+    match = re.search(r"charset\s*=\s*\"?([\w-]+)", content_type, re.IGNORECASE)
+    return match.group(1).lower() if match else "utf-8"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "TallyServer"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
+        pass
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        # One connection per request, so a stopped emulator really refuses the next one.
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        charset = "utf-16" if "utf-16" in self.headers.get("Content-Type", "").lower() else "utf-8"
+        body = BANNER.encode("utf-16-le" if charset == "utf-16" else "utf-8")
+        self._send(body, f"text/xml; charset={charset}")
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        with state.serial:
+            with state.lock:
+                state.requests += 1
+            if state.hang.is_set():
+                state.release.wait(60)
+                return
+            if state.delay_seconds:
+                time.sleep(state.delay_seconds)
+            if state.canned is not None:
+                self._send(*state.canned)
+                return
+            charset = _declared_charset(self.headers.get("Content-Type", ""))
+            if charset in ("utf-16", "utf16"):
+                utf16 = raw.startswith((b"\xff\xfe", b"<\x00"))
+                text = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("utf-16-le", "replace")
+                reply = answer(state, text) if utf16 else UNKNOWN
+                body = reply.encode("utf-16-le")
+                self._send((b"\xff\xfe" if state.bom else b"") + body, "text/xml; charset=utf-16")
+            else:
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = ""
+                reply = answer(state, text) if text.lstrip().startswith("<") else UNKNOWN
+                # Tally loses anything outside ASCII on a UTF-8 round trip (§2).
+                self._send(reply.encode("ascii", "replace"), "text/xml; charset=utf-8")
+
+
+class TallyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int = 0, state: TallyState | None = None) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.state = state or TallyState()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> "TallyServer":
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.state.release.set()
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--ledgers", type=Path, help="JSON with companies, groups and ledgers (see tally_sample.json)")
+    args = parser.parse_args()
+    state = TallyState(load_companies(args.ledgers) if args.ledgers else None)
+    server = TallyServer(args.port, state)
+    print(f"Tally emulator on {server.url} (companies: {', '.join(c.name for c in state.companies)}); Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,316 @@
+"""Talk to Tally over its XML-over-HTTP port: a pure half (build, decode, clean, parse) and a
+transport half (`TallyClient`). Section numbers (§) refer to ../shared/docs/tally-xml.md.
+
+Only `tally_cache.py` uses `TallyClient`; routes ask the cache.
+"""
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from xml.etree.ElementTree import Element
+from xml.sax.saxutils import escape
+
+import requests
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+
+from errors import TallyError, TallyUnavailable
+from money import to_money
+
+BANNER_TEXT = "Server is Running"
+UNKNOWN_REQUEST = "Unknown Request"
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # §9.7: bound what we read; a group of thousands is a few MB
+SUNDRY_DEBTORS = "sundry debtors"
+COLLECTION_ID = "PartyBalances"
+
+
+# --- pure half: requests ------------------------------------------------------------------------
+
+
+def xml_text(value: str) -> str:
+    """§8: escape every inserted value; line breaks as &#13;&#10;."""
+    escaped = escape(value, {'"': "&quot;", "'": "&apos;"})
+    return escaped.replace("\r\n", "&#13;&#10;").replace("\n", "&#13;&#10;")
+
+
+def financial_year_start(day: date) -> date:
+    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+def _static_variables(company: str, as_of: date | None) -> str:
+    parts = ["<SVEXPORTFORMAT>$$SysName:XML</SVEXPORTFORMAT>"]
+    if company:  # §3: always send it when known; otherwise Tally silently uses the active one
+        parts.append(f"<SVCURRENTCOMPANY>{xml_text(company)}</SVCURRENTCOMPANY>")
+    if as_of is not None:  # §3: closing balance as of D = from the start of the FY to D
+        parts.append(f'<SVFROMDATE TYPE="Date">{financial_year_start(as_of):%Y%m%d}</SVFROMDATE>')
+        parts.append(f'<SVTODATE TYPE="Date">{as_of:%Y%m%d}</SVTODATE>')
+    return "<STATICVARIABLES>" + "".join(parts) + "</STATICVARIABLES>"
+
+
+def group_reference(group: str) -> str:
+    """§3b: the reserved name survives a user renaming Sundry Debtors; other groups by name."""
+    return "$$GroupSundryDebtors" if normalise_name(group) == SUNDRY_DEBTORS else xml_text(group)
+
+
+def build_group_balances_request(*, company: str, group: str, as_of: date | None = None) -> str:
+    """§3b: every ledger under `group` and its sub-groups, in one request."""
+    return (
+        "<ENVELOPE><HEADER><VERSION>1</VERSION><TALLYREQUEST>Export</TALLYREQUEST>"
+        f"<TYPE>Collection</TYPE><ID>{COLLECTION_ID}</ID></HEADER><BODY><DESC>"
+        f"{_static_variables(company, as_of)}"
+        f'<TDL><TDLMESSAGE><COLLECTION NAME="{COLLECTION_ID}" ISMODIFY="No"><TYPE>Ledger</TYPE>'
+        f"<CHILDOF>{group_reference(group)}</CHILDOF><BELONGSTO>Yes</BELONGSTO>"
+        "<FETCH>Name, Parent, ClosingBalance</FETCH></COLLECTION></TDLMESSAGE></TDL>"
+        "</DESC></BODY></ENVELOPE>"
+    )
+
+
+def build_ledger_request(*, company: str, ledger: str, as_of: date | None = None) -> str:
+    """§3a: one ledger by name (Object export)."""
+    return (
+        "<ENVELOPE><HEADER><VERSION>1</VERSION><TALLYREQUEST>Export</TALLYREQUEST>"
+        f'<TYPE>Object</TYPE><SUBTYPE>Ledger</SUBTYPE><ID TYPE="Name">{xml_text(ledger)}</ID></HEADER>'
+        f"<BODY><DESC>{_static_variables(company, as_of)}"
+        "<FETCHLIST><FETCH>Name</FETCH><FETCH>Parent</FETCH><FETCH>ClosingBalance</FETCH></FETCHLIST>"
+        "</DESC></BODY></ENVELOPE>"
+    )
+
+
+def encode_request(xml: str) -> bytes:
+    """§2: UTF-16LE, so Hindi names travel intact (UTF-8 requests get '?' back)."""
+    return xml.encode("utf-16-le")
+
+
+REQUEST_HEADERS = {"Content-Type": "text/xml;charset=utf-16"}
+
+
+# --- pure half: answers -------------------------------------------------------------------------
+
+
+def decode_response(body: bytes, content_type: str | None) -> str:
+    """§2: BOM first, then UTF-16LE's leading `<\\0`, then the declared charset, then UTF-8."""
+    if body.startswith(b"\xff\xfe"):
+        return body[2:].decode("utf-16-le", errors="replace")
+    if body.startswith(b"\xfe\xff"):
+        return body[2:].decode("utf-16-be", errors="replace")
+    if body[:2] == b"<\x00":
+        return body.decode("utf-16-le", errors="replace")
+    match = re.search(r"charset\s*=\s*\"?([\w-]+)", content_type or "", re.IGNORECASE)
+    charset = match.group(1).lower() if match else "utf-8"
+    if charset in ("utf-16", "utf16"):
+        charset = "utf-16-le"  # no BOM was found above, and Tally writes little-endian
+    try:
+        return body.decode(charset, errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
+_CHARACTER_REFERENCE = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);( ?)")
+_FORBIDDEN_RAW = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _allowed_in_xml(code: int) -> bool:
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def _keep_or_drop(match: re.Match[str]) -> str:
+    number = match.group(1)
+    code = int(number[1:], 16) if number[0] in "xX" else int(number)
+    return match.group(0) if _allowed_in_xml(code) else ""
+
+
+def clean_xml(text: str) -> str:
+    """§7: drop references to characters XML 1.0 forbids (Tally's `&#4; Primary`, with the space
+    after it), raw control characters, and the undefined `&tab;`, so a strict parser accepts the rest."""
+    text = _CHARACTER_REFERENCE.sub(_keep_or_drop, text)
+    text = _FORBIDDEN_RAW.sub("", text)
+    return text.replace("&tab;", " ")
+
+
+def parse_document(text: str) -> Element:
+    """A hardened parse (§7): no DTDs, no entity expansion, no external entities."""
+    try:
+        return fromstring(clean_xml(text).strip(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (ParseError, DefusedXmlException) as exc:
+        raise TallyError(f"Tally's answer is not readable XML ({exc}).") from None
+
+
+def _text(element: Element | None) -> str:
+    return "" if element is None or element.text is None else element.text
+
+
+def raise_for_tally_error(root: Element) -> None:
+    """§6: HTTP 200 carries errors too: Unknown Request, the banner, LINEERROR, EXCEPTION, STATUS 0."""
+    if root.tag == "RESPONSE":
+        message = " ".join(_text(root).split())
+        if BANNER_TEXT.lower() in message.lower():
+            raise TallyError("Tally answered with its 'Server is Running' banner instead of data; "
+                             "check TALLY_HOST points at Tally's XML port.")
+        if UNKNOWN_REQUEST.lower() in message.lower():
+            raise TallyError("Tally did not understand the request (Unknown Request, cannot be processed).")
+        raise TallyError(f"Tally answered: {message[:300]}")
+    for tag in ("LINEERROR", "EXCEPTION"):
+        found = root.find(f".//{tag}")
+        if found is not None:
+            raise TallyError(f"Tally reported an error: {' '.join(_text(found).split())[:300]}")
+    status = root.find("./HEADER/STATUS")
+    if status is not None and _text(status).strip() == "0":
+        raise TallyError("Tally refused the request (STATUS 0) without saying why.")
+
+
+@dataclass(frozen=True)
+class LedgerBalance:
+    name: str
+    parent: str | None
+    closing_balance: Decimal  # positive = the party owes us (debit)
+    blank: bool  # Tally sent an empty amount: a nil balance, not a parse failure
+    name_lost: bool = False  # the name came back as '???': a UTF-8 round trip lost it
+
+    @property
+    def key(self) -> str:
+        return normalise_name(self.name)
+
+
+def normalise_name(name: str) -> str:
+    """§7: names compare case-insensitively, trimmed, with internal whitespace folded."""
+    return " ".join(name.split()).casefold()
+
+
+_AMOUNT_JUNK = re.compile(r"[^0-9.\-]")
+
+
+def parse_amount(text: str | None) -> tuple[Decimal, bool]:
+    """§5: (amount with positive = owes us, blank). Tally's native sign is debit-negative."""
+    raw = "".join((text or "").split())
+    if "=" in raw:  # forex: "-USD1250.00 @ ₹ 83.10/USD = -₹ 103875.00" -> the base-currency part
+        raw = raw.rsplit("=", 1)[1]
+    suffix = raw[-2:].lower() if len(raw) >= 2 else ""
+    if suffix in ("dr", "cr"):
+        raw = raw[:-2]
+    negative_prefix = raw.startswith("(-)")
+    raw = raw.replace("(-)", "-", 1) if negative_prefix else raw
+    digits = _AMOUNT_JUNK.sub("", raw.replace("Rs.", "").replace("rs.", ""))
+    if digits in ("", "-", ".", "-."):
+        if any(char.isdigit() for char in raw):
+            raise TallyError(f"Tally sent an amount that is not a number: {text!r}")
+        return Decimal("0.00"), True
+    try:
+        number = Decimal(digits)
+    except InvalidOperation:
+        raise TallyError(f"Tally sent an amount that is not a number: {text!r}") from None
+    if suffix == "dr":
+        return to_money(abs(number)), False
+    if suffix == "cr":
+        return to_money(-abs(number)), False
+    return to_money(-number), False
+
+
+def _name_was_lost(name: str) -> bool:
+    stripped = name.replace(" ", "")
+    return bool(stripped) and set(stripped) <= {"?"}
+
+
+def _ledger_elements(root: Element) -> list[Element]:
+    """§4: ledgers live under BODY/DATA (COLLECTION or TALLYMESSAGE); CMPINFO's LEDGER is a count."""
+    data = root.find("./BODY/DATA")
+    if data is None:
+        return []
+    return [element for element in data.iter("LEDGER") if element.get("NAME") is not None]
+
+
+def parse_ledger_balances(root: Element) -> list[LedgerBalance]:
+    balances = []
+    for element in _ledger_elements(root):
+        name = " ".join((element.get("NAME") or "").split())
+        parent = " ".join(_text(element.find("PARENT")).split()) or None
+        amount, blank = parse_amount(_text(element.find("CLOSINGBALANCE")))
+        balances.append(LedgerBalance(name=name, parent=parent, closing_balance=amount, blank=blank,
+                                      name_lost=_name_was_lost(name)))
+    return balances
+
+
+def read_balances(body: bytes, content_type: str | None) -> list[LedgerBalance]:
+    root = parse_document(decode_response(body, content_type))
+    raise_for_tally_error(root)
+    return parse_ledger_balances(root)
+
+
+# --- transport half -----------------------------------------------------------------------------
+
+
+class TallyClient:
+    """One connection pool and one lock: Tally answers one request at a time (§1)."""
+
+    def __init__(self, base_url: str, company: str = "", *, connect_timeout: float = 5.0,
+                 read_timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.company = company
+        self.timeout = (connect_timeout, read_timeout)
+        self._session = requests.Session()
+        self._session.trust_env = False  # never route Tally traffic through a proxy from the environment
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _unreachable(self) -> TallyUnavailable:
+        return TallyUnavailable(f"Tally is not reachable at {self.base_url}: is it running with the XML port enabled?")
+
+    def _post(self, xml: str) -> tuple[bytes, str | None]:
+        with self._lock:
+            try:
+                response = self._session.post(self.base_url + "/", data=encode_request(xml), headers=REQUEST_HEADERS,
+                                              timeout=self.timeout, stream=True)
+                chunks, size = [], 0
+                for chunk in response.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise TallyError(f"Tally's answer is larger than {MAX_RESPONSE_BYTES // 1024**2} MB; not read.")
+                    chunks.append(chunk)
+                response.close()
+            except requests.ConnectTimeout:
+                raise TallyUnavailable(f"Tally at {self.base_url} did not accept a connection within "
+                                       f"{self.timeout[0]:g} s.") from None
+            except requests.ConnectionError as exc:
+                if "Read timed out" in str(exc):
+                    raise self._timed_out() from None
+                raise self._unreachable() from None
+            except requests.Timeout:
+                raise self._timed_out() from None
+        if response.status_code != 200:
+            raise TallyError(f"Tally answered HTTP {response.status_code}.")
+        return b"".join(chunks), response.headers.get("Content-Type")
+
+    def _timed_out(self) -> TallyUnavailable:
+        return TallyUnavailable(f"Tally at {self.base_url} did not answer within {self.timeout[1]:g} s: it may be busy "
+                                "or a dialog may be open on the Tally screen.")
+
+    def probe(self, timeout: float = 1.0) -> str:
+        """§1: `GET /` answers the banner. 'reachable', 'unreachable' or 'busy' (a read is under way)."""
+        if not self._lock.acquire(blocking=False):
+            return "busy"
+        try:
+            response = self._session.get(self.base_url + "/", timeout=(timeout, timeout))
+            return "reachable" if BANNER_TEXT.lower() in response.text.lower() else "unreachable"
+        except requests.RequestException:
+            return "unreachable"
+        finally:
+            self._lock.release()
+
+    def group_balances(self, group: str, as_of: date | None = None) -> list[LedgerBalance]:
+        body, content_type = self._post(build_group_balances_request(company=self.company, group=group, as_of=as_of))
+        return read_balances(body, content_type)
+
+    def ledger_balance(self, ledger: str, as_of: date | None = None) -> LedgerBalance | None:
+        body, content_type = self._post(build_ledger_request(company=self.company, ledger=ledger, as_of=as_of))
+        wanted = normalise_name(ledger)
+        return next((balance for balance in read_balances(body, content_type) if balance.key == wanted), None)
+
+
+def describe(balance: LedgerBalance) -> dict[str, Any]:
+    return {"name": balance.name, "parent": balance.parent, "closing_balance": balance.closing_balance,
+            "blank": balance.blank}
