@@ -408,3 +408,134 @@ class RefreshResult(BaseModel):
     ledgers: int
     fetched_at: datetime
     duration_ms: int
+
+
+# --- ledger mapping and the negative / OD report ----------------------------------------------
+
+
+class LedgerMappingRead(BaseModel):
+    retailer_code: str
+    retailer_name: str
+    ledger_name: str | None = Field(description="The Tally ledger used for this retailer, if any")
+    how: str = Field(description="explicit | by_name | by_code | unmatched")
+    reason: str | None = Field(default=None, description="Why it is unmatched")
+    suggestions: list[str] = Field(default_factory=list, description="Closest Tally ledger names, for unmatched ones")
+
+
+class LedgerMappingPage(Page[LedgerMappingRead]):
+    ledgers_known: int = Field(description="Ledgers of the debtors group in the cache")
+
+
+class LedgerAssignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ledger_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = Field(
+        description="The Tally ledger's name; null or empty clears it (back to matching by name or code)")
+
+
+class LedgerAssignmentItem(LedgerAssignment):
+    retailer_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class LedgerAssignmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mappings: list[LedgerAssignmentItem] = Field(min_length=1, max_length=20000)
+
+
+class LedgerAssignmentResult(BaseModel):
+    updated: int
+    cleared: int
+    unchanged: int
+
+
+class OdRow(BaseModel):
+    retailer_codes: list[str]
+    retailer_name: str
+    ledger_name: str
+    closing_balance: Money = Field(description="Receivable: positive = the retailer owes us")
+    stock_units: int
+    stock_value: Money
+    unpriced_units: int
+    od_amount: Money = Field(description="closing_balance - stock_value")
+    balance_source: str = Field(description="live | cache | stale_cache")
+    balance_as_of: datetime
+    valuation_complete: bool
+
+
+class OdTotals(BaseModel):
+    od_amount: Money
+    closing_balance: Money
+    stock_value: Money
+    rows: int
+    unmatched_retailers: int
+    balance_unavailable: int
+    credit_balances: int
+    unpriced_goods: int
+
+
+class UnmatchedRetailer(BaseModel):
+    retailer_code: str
+    retailer_name: str
+    stock_units: int
+    reason: str
+
+
+class BalanceUnavailable(BaseModel):
+    retailer_codes: list[str]
+    ledger_name: str
+    stock_units: int
+    reason: str
+
+
+class CreditBalance(BaseModel):
+    retailer_codes: list[str]
+    ledger_name: str
+    closing_balance: Money
+    stock_value: Money
+
+
+class UnpricedGoodsHeld(BaseModel):
+    goods_id: str
+    name: str
+    units: int
+
+
+class OdReport(BaseModel):
+    as_of: datetime
+    prm_run_id: int | None
+    prm_run_at: datetime | None
+    prm_snapshot_age_days: int | None
+    warnings: list[str]
+    rows: list[OdRow]
+    totals: OdTotals
+    unmatched_retailers: list[UnmatchedRetailer]
+    balance_unavailable: list[BalanceUnavailable]
+    credit_balances: list[CreditBalance]
+    unpriced_goods: list[UnpricedGoodsHeld]
+
+
+class ValuedGoods(BaseModel):
+    goods_id: str
+    name: str
+    units: int
+    unit_price: Money | None
+    value: Money
+
+
+class OdDrillDown(BaseModel):
+    retailer_codes: list[str]
+    retailer_name: str
+    ledger_name: str | None
+    mapping: str = Field(description="explicit | by_name | by_code | unmatched")
+    closing_balance: Money | None
+    balance_source: str | None
+    balance_as_of: datetime | None
+    balance_age_seconds: int | None
+    stock_units: int
+    stock_value: Money
+    unpriced_units: int
+    od_amount: Money | None
+    goods: list[ValuedGoods]
+    unpriced_goods: list[UnpricedGoodsHeld]
+    prm_run_id: int | None

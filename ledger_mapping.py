@@ -1,0 +1,173 @@
+"""Which Tally ledger belongs to which PRM retailer.
+
+Tally keys ledgers by name and the PRM portal keys retailers by code, and the two are not one
+to one. A retailer's ledger is `retailers.tally_ledger_name` when set; otherwise the one debtors
+ledger whose normalised name equals the retailer's name, or else its code.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import errors
+import tally_cache
+from models import Retailer, TallyLedgerCache
+from paging import PageParams
+from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
+from tally_cache import TallyService
+from tally_client import normalise_name
+
+SUGGESTIONS = 3
+_HONORIFICS = re.compile(r"\b(m\s*/\s*s|messrs|mess)\b\.?")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_FILLER = {"the", "and", "co", "company", "pvt", "ltd", "private", "limited"}
+
+
+def fuzzy_key(name: str) -> str:
+    """A loose form for suggestions: '&' = 'and', no 'M/s', no punctuation, words in any order."""
+    text = normalise_name(name).replace("&", " and ")
+    text = _PUNCTUATION.sub(" ", _HONORIFICS.sub(" ", text))
+    return " ".join(sorted(word for word in text.split() if word not in _FILLER))
+
+
+@dataclass(frozen=True)
+class Mapping:
+    retailer_code: str
+    retailer_name: str
+    ledger_key: str | None
+    ledger_name: str | None  # as Tally spells it, when known
+    how: str  # explicit | by_name | by_code | unmatched
+    reason: str | None = None
+
+
+def resolve(code: str, name: str, explicit: str | None, ledgers: dict[str, str]) -> Mapping:
+    """Pure: map one retailer given the known ledgers (normalised name -> Tally's spelling)."""
+    if explicit:
+        key = normalise_name(explicit)
+        return Mapping(code, name, key, ledgers.get(key, explicit), "explicit")
+    for how, candidate in (("by_name", name), ("by_code", code)):
+        key = normalise_name(candidate)
+        if key in ledgers:
+            return Mapping(code, name, key, ledgers[key], how)
+    return Mapping(code, name, None, None, "unmatched",
+                   f"no ledger in Tally's debtors group is named {name!r} or {code!r}; set it with "
+                   f"PUT /admin/retailers/{code}/ledger")
+
+
+def suggest(name: str, code: str, ledgers: dict[str, str], fuzzy: dict[str, list[str]]) -> list[str]:
+    found: list[str] = []
+    for candidate in (name, code):
+        for ledger in fuzzy.get(fuzzy_key(candidate), []):
+            if ledger not in found:
+                found.append(ledger)
+    close = difflib.get_close_matches(fuzzy_key(name), list(fuzzy), n=SUGGESTIONS, cutoff=0.75)
+    for key in close:
+        for ledger in fuzzy[key]:
+            if ledger not in found:
+                found.append(ledger)
+    return found[:SUGGESTIONS]
+
+
+def _fuzzy_index(ledgers: dict[str, str]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for ledger in ledgers.values():
+        index.setdefault(fuzzy_key(ledger), []).append(ledger)
+    return index
+
+
+def known_ledgers(service: TallyService, session: Session) -> dict[str, str]:
+    """Debtors-group ledgers (refreshed from Tally when stale, cached ones when Tally is down)."""
+    rows, _source, _problem = tally_cache.group_balances(service, session)
+    return {key: row.ledger_name for key, row in rows.items() if row.group_name == service.debtors_group}
+
+
+def all_mappings(session: Session, ledgers: dict[str, str]) -> list[Mapping]:
+    retailers = session.execute(select(Retailer.code, Retailer.name, Retailer.tally_ledger_name).order_by(Retailer.code))
+    return [resolve(code, name, explicit, ledgers) for code, name, explicit in retailers]
+
+
+def list_mappings(service: TallyService, session: Session, *, page: PageParams, how: str | None = None) -> LedgerMappingPage:
+    ledgers = known_ledgers(service, session)
+    fuzzy = _fuzzy_index(ledgers)
+    mappings = [m for m in all_mappings(session, ledgers) if how is None or m.how == how]
+    shown = mappings[page.offset:page.offset + page.limit]
+    return LedgerMappingPage(
+        items=[LedgerMappingRead(retailer_code=m.retailer_code, retailer_name=m.retailer_name, ledger_name=m.ledger_name,
+                                 how=m.how, reason=m.reason,
+                                 suggestions=suggest(m.retailer_name, m.retailer_code, ledgers, fuzzy) if m.how == "unmatched" else [])
+               for m in shown],
+        total=len(mappings), limit=page.limit, offset=page.offset, ledgers_known=len(ledgers))
+
+
+def _ledger_exists(service: TallyService, session: Session, name: str, ledgers: dict[str, str]) -> str | None:
+    """Tally's spelling of `name` when the cache or Tally knows it; None when neither does."""
+    key = normalise_name(name)
+    if key in ledgers:
+        return ledgers[key]
+    row = session.get(TallyLedgerCache, key)
+    if row is not None:
+        return row.ledger_name
+    try:
+        return tally_cache.get_balance(service, session, ledger=name).ledger
+    except errors.NotFound:
+        return None
+    except (errors.TallyUnavailable, errors.TallyError):
+        return None  # cannot confirm it: refuse rather than map to a ledger nobody has seen
+
+
+def _assign(service: TallyService, session: Session, items: list[LedgerAssignmentItem],
+            locations: list[list[str | int]]) -> LedgerAssignmentResult:
+    ledgers = known_ledgers(service, session)
+    fuzzy = _fuzzy_index(ledgers)
+    problems: list[errors.ErrorItem] = []
+    changes: list[tuple[Retailer, str | None]] = []
+    for item, loc in zip(items, locations):
+        retailer = session.get(Retailer, item.retailer_code)
+        if retailer is None:
+            problems.append(errors.item([*loc, "retailer_code"], f"there is no retailer {item.retailer_code!r}", "not_found"))
+            continue
+        wanted = item.ledger_name or None
+        if wanted is not None:
+            spelled = _ledger_exists(service, session, wanted, ledgers)
+            if spelled is None:
+                closest = suggest(wanted, item.retailer_code, ledgers, fuzzy)
+                hint = f"; closest: {', '.join(closest)}" if closest else ""
+                problems.append(errors.item([*loc, "ledger_name"],
+                                            f"Tally has no ledger named {wanted!r} (checked the cache and Tally){hint}",
+                                            "unknown_ledger"))
+                continue
+            wanted = spelled
+        changes.append((retailer, wanted))
+    if problems:
+        shown = "; ".join(f"{errors.field_path(p.loc)}: {p.msg}" for p in problems[:5])
+        raise errors.InvalidInput(f"{len(problems)} of {len(items)} mappings are invalid, so none was saved: {shown}.",
+                                  problems)
+    result = {"updated": 0, "cleared": 0, "unchanged": 0}
+    for retailer, wanted in changes:
+        if retailer.tally_ledger_name == wanted:
+            result["unchanged"] += 1
+        else:
+            result["cleared" if wanted is None else "updated"] += 1
+            retailer.tally_ledger_name = wanted
+    session.commit()
+    return LedgerAssignmentResult(**result)
+
+
+def set_ledger(service: TallyService, session: Session, *, code: str, ledger_name: str | None) -> LedgerMappingRead:
+    """Set (or with None, clear) one retailer's Tally ledger."""
+    if session.get(Retailer, code) is None:
+        raise errors.NotFound(f"There is no retailer with code {code!r}; codes come from the PRM import.")
+    _assign(service, session, [LedgerAssignmentItem(retailer_code=code, ledger_name=ledger_name)], [["body"]])
+    retailer = session.get(Retailer, code)
+    assert retailer is not None
+    mapping = resolve(retailer.code, retailer.name, retailer.tally_ledger_name, known_ledgers(service, session))
+    return LedgerMappingRead(retailer_code=mapping.retailer_code, retailer_name=mapping.retailer_name,
+                             ledger_name=mapping.ledger_name, how=mapping.how, reason=mapping.reason)
+
+
+def set_many(service: TallyService, session: Session, *, items: list[LedgerAssignmentItem]) -> LedgerAssignmentResult:
+    """Confirm many mappings at once; all or nothing."""
+    return _assign(service, session, items, [["body", "mappings", index] for index in range(len(items))])

@@ -1,0 +1,222 @@
+"""The negative / OD report: per Tally ledger, the balance owed against the value of the stock its
+retailers still hold. Decimal throughout; each output field is quantised once (ROUND_HALF_UP).
+
+The number of SQL statements does not grow with the number of retailers: stock and value come
+from one grouped query over the latest snapshot, balances from one read of the cache.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, desc, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+import errors
+import ledger_mapping
+import tally_cache
+from ledger_mapping import Mapping
+from models import InventorySnapshot, Money, Product, PrmSyncRun, TallyLedgerCache, utcnow
+from money import to_money
+from schemas import (
+    BalanceUnavailable,
+    CreditBalance,
+    OdDrillDown,
+    OdReport,
+    OdRow,
+    OdTotals,
+    UnmatchedRetailer,
+    UnpricedGoodsHeld,
+    ValuedGoods,
+)
+from tally_cache import TallyService
+
+SNAPSHOT_WARNING_DAYS = 7
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class Stock:
+    units: int = 0
+    value: Decimal = ZERO
+    unpriced_units: int = 0
+
+
+@dataclass
+class _LedgerGroup:
+    """One report row in the making: every retailer code mapped to one ledger."""
+
+    ledger_key: str
+    ledger_name: str
+    mappings: list[Mapping] = field(default_factory=list)
+    stock: Stock = field(default_factory=Stock)
+
+
+def stock_by_retailer(session: Session, run_id: int | None) -> dict[str, Stock]:
+    """Units, value and unpriced units per retailer: one grouped query over the snapshot."""
+    if run_id is None:
+        return {}
+    priced_units = case((Product.price.is_(None), 0), else_=InventorySnapshot.units)
+    stmt = (select(InventorySnapshot.retailer_code, func.sum(InventorySnapshot.units),
+                   # Paise times units, summed in SQL as integers: exact on SQLite and PostgreSQL.
+                   type_coerce(func.coalesce(func.sum(priced_units * type_coerce(Product.price, Money().impl)), 0), Money),
+                   func.sum(case((Product.price.is_(None), InventorySnapshot.units), else_=0)))
+            .join(Product, Product.goods_id == InventorySnapshot.goods_id)
+            .where(InventorySnapshot.run_id == run_id)
+            .group_by(InventorySnapshot.retailer_code))
+    return {code: Stock(int(units), value, int(unpriced)) for code, units, value, unpriced in session.execute(stmt)}
+
+
+def latest_run(session: Session) -> PrmSyncRun | None:
+    return session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "success")
+                           .order_by(desc(PrmSyncRun.id)).limit(1)).first()
+
+
+def unpriced_goods_held(session: Session, run_id: int | None) -> list[UnpricedGoodsHeld]:
+    if run_id is None:
+        return []
+    rows = session.execute(
+        select(Product.goods_id, Product.name, func.sum(InventorySnapshot.units))
+        .join(InventorySnapshot, InventorySnapshot.goods_id == Product.goods_id)
+        .where(InventorySnapshot.run_id == run_id, Product.price.is_(None))
+        .group_by(Product.goods_id, Product.name).order_by(desc(func.sum(InventorySnapshot.units)), Product.goods_id))
+    return [UnpricedGoodsHeld(goods_id=goods_id, name=name, units=int(units)) for goods_id, name, units in rows]
+
+
+def _balance_source(service: TallyService, row: TallyLedgerCache, group_source: str, now: datetime) -> str:
+    if group_source == "live" and row.group_name == service.debtors_group:
+        return "live"
+    return "cache" if service.is_fresh(row.fetched_at, now) else "stale_cache"
+
+
+def negative_report(service: TallyService, session: Session, *, min_od: Decimal | None = None,
+                    retailer_code: str | None = None, refresh: bool = False) -> OdReport:
+    """Who owes more than their stock is worth, highest OD first, and who is left out and why."""
+    now = utcnow()
+    balances, group_source, tally_problem = tally_cache.group_balances(service, session, refresh=refresh)
+    ledgers = {key: row.ledger_name for key, row in balances.items() if row.group_name == service.debtors_group}
+    run = latest_run(session)
+    run_id = run.id if run else None
+    stock = stock_by_retailer(session, run_id)
+    mappings = ledger_mapping.all_mappings(session, ledgers)
+
+    groups: dict[str, _LedgerGroup] = {}
+    unmatched: list[UnmatchedRetailer] = []
+    for mapping in mappings:
+        held = stock.get(mapping.retailer_code, Stock())
+        if mapping.ledger_key is None:
+            unmatched.append(UnmatchedRetailer(retailer_code=mapping.retailer_code, retailer_name=mapping.retailer_name,
+                                               stock_units=held.units, reason=mapping.reason or "unmatched"))
+            continue
+        group = groups.setdefault(mapping.ledger_key, _LedgerGroup(mapping.ledger_key, mapping.ledger_name or ""))
+        group.mappings.append(mapping)
+        group.stock.units += held.units
+        group.stock.value += held.value
+        group.stock.unpriced_units += held.unpriced_units
+
+    rows: list[OdRow] = []
+    unavailable: list[BalanceUnavailable] = []
+    credits: list[CreditBalance] = []
+    for group in groups.values():
+        codes = sorted(m.retailer_code for m in group.mappings)
+        balance_row = balances.get(group.ledger_key)
+        if balance_row is None:
+            reason = (f"Tally could not be read and nothing is cached: {tally_problem}" if tally_problem
+                      else "Tally has no such ledger in the cache; check the mapping")
+            unavailable.append(BalanceUnavailable(retailer_codes=codes, ledger_name=group.ledger_name,
+                                                  stock_units=group.stock.units, reason=reason))
+            continue
+        receivable = to_money(balance_row.closing_balance)
+        stock_value = to_money(group.stock.value)
+        if receivable < 0:
+            credits.append(CreditBalance(retailer_codes=codes, ledger_name=balance_row.ledger_name,
+                                         closing_balance=receivable, stock_value=stock_value))
+            continue
+        od_amount = to_money(receivable - stock_value)
+        if od_amount <= ZERO:
+            continue
+        rows.append(OdRow(
+            retailer_codes=codes, retailer_name=" / ".join(dict.fromkeys(m.retailer_name for m in group.mappings)),
+            ledger_name=balance_row.ledger_name, closing_balance=receivable, stock_units=group.stock.units,
+            stock_value=stock_value, unpriced_units=group.stock.unpriced_units, od_amount=od_amount,
+            balance_source=_balance_source(service, balance_row, group_source, now),
+            balance_as_of=balance_row.fetched_at, valuation_complete=group.stock.unpriced_units == 0))
+
+    rows.sort(key=lambda row: (-row.od_amount, -row.closing_balance, row.retailer_codes[0]))
+    if min_od is not None:
+        rows = [row for row in rows if row.od_amount >= min_od]
+    if retailer_code:
+        wanted = retailer_code.strip()
+        rows = [row for row in rows if wanted in row.retailer_codes]
+    unpriced = unpriced_goods_held(session, run_id)
+    age_days = (now - (run.finished_at or run.started_at)).days if run else None
+    warnings = _warnings(run, age_days, tally_problem, unpriced, rows)
+    return OdReport(
+        as_of=now, prm_run_id=run_id, prm_run_at=(run.finished_at or run.started_at) if run else None,
+        prm_snapshot_age_days=age_days, warnings=warnings, rows=rows,
+        totals=OdTotals(od_amount=sum((r.od_amount for r in rows), ZERO),
+                        closing_balance=sum((r.closing_balance for r in rows), ZERO),
+                        stock_value=sum((r.stock_value for r in rows), ZERO), rows=len(rows),
+                        unmatched_retailers=len(unmatched), balance_unavailable=len(unavailable),
+                        credit_balances=len(credits), unpriced_goods=len(unpriced)),
+        unmatched_retailers=unmatched, balance_unavailable=unavailable, credit_balances=credits, unpriced_goods=unpriced)
+
+
+def _warnings(run: PrmSyncRun | None, age_days: int | None, tally_problem: str | None,
+              unpriced: list[UnpricedGoodsHeld], rows: list[OdRow]) -> list[str]:
+    warnings = []
+    if run is None:
+        warnings.append("No PRM import has succeeded yet, so every retailer's stock counts as zero.")
+    elif age_days is not None and age_days > SNAPSHOT_WARNING_DAYS:
+        warnings.append(f"The stock figures come from PRM import run {run.id}, {age_days} days old; import a fresh export.")
+    if tally_problem:
+        warnings.append(f"Tally could not be read, so balances come from the cache: {tally_problem}")
+    if unpriced:
+        warnings.append(f"{len(unpriced)} goods held in stock have no price, so some stock is valued at 0 "
+                        "(see unpriced_goods).")
+    if any(row.balance_source == "stale_cache" for row in rows):
+        warnings.append("Some balances are older than the cache lifetime (balance_source = stale_cache).")
+    return warnings
+
+
+def drill_down(service: TallyService, session: Session, *, retailer_code: str, refresh: bool = False) -> OdDrillDown:
+    """One retailer's row explained: valued units by goods, unpriced goods, the ledger and its balance."""
+    balances, group_source, _problem = tally_cache.group_balances(service, session, refresh=refresh)
+    ledgers = {key: row.ledger_name for key, row in balances.items() if row.group_name == service.debtors_group}
+    mappings = ledger_mapping.all_mappings(session, ledgers)
+    mine = next((m for m in mappings if m.retailer_code == retailer_code.strip()), None)
+    if mine is None:
+        raise errors.NotFound(f"There is no retailer with code {retailer_code!r}; codes come from the PRM import.")
+    together = [m for m in mappings if mine.ledger_key is not None and m.ledger_key == mine.ledger_key] or [mine]
+    codes = sorted(m.retailer_code for m in together)
+    run = latest_run(session)
+    goods: list[ValuedGoods] = []
+    unpriced: list[UnpricedGoodsHeld] = []
+    if run is not None:
+        for goods_id, name, price, units in session.execute(
+                select(Product.goods_id, Product.name, Product.price, func.sum(InventorySnapshot.units))
+                .join(InventorySnapshot, InventorySnapshot.goods_id == Product.goods_id)
+                .where(InventorySnapshot.run_id == run.id, InventorySnapshot.retailer_code.in_(codes))
+                .group_by(Product.goods_id, Product.name, Product.price).order_by(Product.goods_id)):
+            units = int(units)
+            goods.append(ValuedGoods(goods_id=goods_id, name=name, units=units, unit_price=price,
+                                     value=to_money(price * units) if price is not None else ZERO))
+            if price is None:
+                unpriced.append(UnpricedGoodsHeld(goods_id=goods_id, name=name, units=units))
+    stock_value = to_money(sum((g.value for g in goods), ZERO))
+    balance_row = balances.get(mine.ledger_key) if mine.ledger_key else None
+    now = utcnow()
+    receivable = to_money(balance_row.closing_balance) if balance_row else None
+    return OdDrillDown(
+        retailer_codes=codes, retailer_name=" / ".join(dict.fromkeys(m.retailer_name for m in together)),
+        ledger_name=balance_row.ledger_name if balance_row else mine.ledger_name, mapping=mine.how,
+        closing_balance=receivable,
+        balance_source=_balance_source(service, balance_row, group_source, now) if balance_row else None,
+        balance_as_of=balance_row.fetched_at if balance_row else None,
+        balance_age_seconds=int((now - balance_row.fetched_at).total_seconds()) if balance_row else None,
+        stock_units=sum(g.units for g in goods), stock_value=stock_value,
+        unpriced_units=sum(g.units for g in unpriced),
+        od_amount=to_money(receivable - stock_value) if receivable is not None else None,
+        goods=goods, unpriced_goods=unpriced, prm_run_id=run.id if run else None)
+
+

@@ -1,0 +1,79 @@
+"""The negative / OD report and the retailer-to-ledger mapping."""
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+import ledger_mapping
+import report_files
+import reports
+from database import SessionDep
+from routers.deps import PageDep, error_responses
+from routers.tally import TallyDep
+from schemas import (
+    LedgerAssignment,
+    LedgerAssignmentRequest,
+    LedgerAssignmentResult,
+    LedgerMappingPage,
+    LedgerMappingRead,
+    OdDrillDown,
+    OdReport,
+)
+
+router = APIRouter(tags=["reports"])
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache.")]
+Code = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/reports/negative", summary="Retailers who owe more than their stock is worth (OD), highest first",
+            response_model=OdReport, responses={**error_responses(422),
+                                                200: {"content": {"application/json": {}, XLSX_TYPE: {}, "text/csv": {}}}})
+def negative_report(
+    tally: TallyDep,
+    session: SessionDep,
+    min_od: Annotated[Decimal | None, Query(ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2)] = None,
+    retailer_code: Annotated[str | None, Query(max_length=64)] = None,
+    refresh: Refresh = False,
+    format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",
+) -> OdReport | Response:
+    report = reports.negative_report(tally, session, min_od=min_od, retailer_code=retailer_code, refresh=refresh)
+    stamp = report.as_of.strftime("%Y%m%d")
+    if format == "xlsx":
+        return Response(report_files.od_report_xlsx(report), media_type=XLSX_TYPE,
+                        headers={"Content-Disposition": f'attachment; filename="od_report_{stamp}.xlsx"'})
+    if format == "csv":
+        return Response(report_files.od_report_csv(report), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="od_report_{stamp}.csv"'})
+    return report
+
+
+@router.get("/reports/negative/{retailer_code}", summary="One retailer's OD explained: stock by goods, ledger, balance",
+            response_model=OdDrillDown, responses=error_responses(404, 422))
+def negative_drill_down(tally: TallyDep, session: SessionDep, retailer_code: Code, refresh: Refresh = False) -> OdDrillDown:
+    return reports.drill_down(tally, session, retailer_code=retailer_code, refresh=refresh)
+
+
+@router.get("/admin/ledger-mapping", summary="Every retailer's Tally ledger, how it was matched, suggestions",
+            response_model=LedgerMappingPage, responses=error_responses(422))
+def list_ledger_mapping(
+    tally: TallyDep,
+    session: SessionDep,
+    page: PageDep,
+    how: Annotated[str | None, Query(pattern="^(explicit|by_name|by_code|unmatched)$")] = None,
+) -> LedgerMappingPage:
+    return ledger_mapping.list_mappings(tally, session, page=page, how=how)
+
+
+@router.post("/admin/ledger-mapping", summary="Set many retailers' ledgers at once (all or nothing)",
+             response_model=LedgerAssignmentResult, responses=error_responses(422))
+def set_ledger_mappings(tally: TallyDep, session: SessionDep, body: LedgerAssignmentRequest) -> LedgerAssignmentResult:
+    return ledger_mapping.set_many(tally, session, items=body.mappings)
+
+
+@router.put("/admin/retailers/{code}/ledger", summary="Set or clear one retailer's Tally ledger",
+            response_model=LedgerMappingRead, responses=error_responses(404, 422))
+def set_retailer_ledger(tally: TallyDep, session: SessionDep, code: Code, body: LedgerAssignment) -> LedgerMappingRead:
+    return ledger_mapping.set_ledger(tally, session, code=code, ledger_name=body.ledger_name)
