@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test init-db bench clean
+.PHONY: run test demo init-db bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -36,8 +36,13 @@ run: init-db
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+demo: $(VENV)/.dev-installed
+	$(BIN)/python devtools/demo.py
+
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_prices.py
+	$(BIN)/python bench/bench_report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

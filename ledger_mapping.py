@@ -6,6 +6,7 @@ ledger whose normalised name equals the retailer's name, or else its code.
 """
 
 import difflib
+import io
 import re
 from dataclasses import dataclass
 
@@ -16,9 +17,11 @@ import errors
 import tally_cache
 from models import Retailer, TallyLedgerCache
 from paging import PageParams
+from prm.cells import cell_text
 from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
 from tally_cache import TallyService
 from tally_client import normalise_name
+from workbooks import FileProblem, HeaderSpec, open_sheet
 
 SUGGESTIONS = 3
 _HONORIFICS = re.compile(r"\b(m\s*/\s*s|messrs|mess)\b\.?")
@@ -171,3 +174,73 @@ def set_ledger(service: TallyService, session: Session, *, code: str, ledger_nam
 def set_many(service: TallyService, session: Session, *, items: list[LedgerAssignmentItem]) -> LedgerAssignmentResult:
     """Confirm many mappings at once; all or nothing."""
     return _assign(service, session, items, [["body", "mappings", index] for index in range(len(items))])
+
+
+# --- the mapping sheet: download, edit in Excel, upload -----------------------------------------
+
+MAPPING_SHEET_COLUMNS = HeaderSpec(
+    aliases={
+        "retailer_code": ("retailer code", "retailer id", "code", "store code", "dealer code"),
+        "ledger_name": ("tally ledger", "ledger", "ledger name", "tally ledger name"),
+    },
+    required=("retailer_code", "ledger_name"),
+    titles={"retailer_code": "Retailer Code", "ledger_name": "Tally Ledger"},
+)
+MAPPING_SHEET_HEADER = ["Retailer Code", "Retailer Name", "Tally Ledger", "How", "Suggestions"]
+
+
+def mapping_workbook(service: TallyService, session: Session) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from report_files import safe_text
+
+    ledgers = known_ledgers(service, session)
+    fuzzy = _fuzzy_index(ledgers)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Ledger mapping"
+    sheet.append(MAPPING_SHEET_HEADER)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for m in all_mappings(session, ledgers):
+        hints = suggest(m.retailer_name, m.retailer_code, ledgers, fuzzy) if m.how == "unmatched" else []
+        sheet.append([safe_text(m.retailer_code), safe_text(m.retailer_name), safe_text(m.ledger_name or ""), m.how,
+                      safe_text("; ".join(hints))])
+    for letter, width in zip("ABCDE", (16, 34, 34, 10, 60)):
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload_mapping(service: TallyService, session: Session, *, data: bytes, file_name: str) -> LedgerAssignmentResult:
+    """Apply an edited mapping sheet: a non-empty Tally Ledger that differs from today's becomes
+    the retailer's explicit ledger; empty cells change nothing. All or nothing."""
+    try:
+        sheet = open_sheet(data, MAPPING_SHEET_COLUMNS, what="a mapping header (Retailer Code and Tally Ledger)")
+    except FileProblem as problem:
+        raise {400: errors.BadRequest, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType}.get(
+            problem.status, errors.InvalidInput)(f"{file_name} {problem.message}.") from None
+    current = {m.retailer_code: m for m in all_mappings(session, known_ledgers(service, session))}
+    columns = sheet.header.columns
+    items: list[LedgerAssignmentItem] = []
+    locations: list[list[str | int]] = []
+    same = 0
+    for row_number, cells in sheet.rows:
+        code = cell_text(cells[columns["retailer_code"]]).lstrip("'") if len(cells) > columns["retailer_code"] else ""
+        ledger = cell_text(cells[columns["ledger_name"]]).lstrip("'") if len(cells) > columns["ledger_name"] else ""
+        if not code or not ledger:
+            continue
+        mapping = current.get(code)
+        if mapping is not None and mapping.ledger_key == normalise_name(ledger):
+            same += 1  # already mapped there, by name, code or explicitly: leave it as it is
+            continue
+        items.append(LedgerAssignmentItem(retailer_code=code, ledger_name=ledger))
+        locations.append(["row", row_number])
+    if not items:
+        return LedgerAssignmentResult(updated=0, cleared=0, unchanged=same)
+    result = _assign(service, session, items, locations)
+    return result.model_copy(update={"unchanged": result.unchanged + same})

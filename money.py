@@ -31,3 +31,18 @@ def from_paise(paise: int) -> Decimal:
 def format_money(amount: Decimal) -> str:
     """Two places, no exponent, never `-0.00`: how money is written in JSON."""
     return f"{to_money(amount):f}"
+
+
+def format_inr(amount: Decimal) -> str:
+    """Indian digit grouping for people: 12345678.5 -> "1,23,45,678.50"."""
+    text = format_money(amount)
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, paise = text.split(".")
+    if len(whole) > 3:
+        head, tail = whole[:-3], whole[-3:]
+        groups = []
+        while len(head) > 2:
+            groups.insert(0, head[-2:])
+            head = head[:-2]
+        whole = ",".join([head, *groups, tail]) if head else ",".join([*groups, tail])
+    return f"{sign}{whole}.{paise}"

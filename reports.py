@@ -16,7 +16,7 @@ import errors
 import ledger_mapping
 import tally_cache
 from ledger_mapping import Mapping
-from models import InventorySnapshot, Money, Product, PrmSyncRun, TallyLedgerCache, utcnow
+from models import InventorySnapshot, Money, Product, PrmSyncRun, utcnow
 from money import to_money
 from schemas import (
     BalanceUnavailable,
@@ -29,7 +29,7 @@ from schemas import (
     UnpricedGoodsHeld,
     ValuedGoods,
 )
-from tally_cache import TallyService
+from tally_cache import CachedBalance, TallyService
 
 SNAPSHOT_WARNING_DAYS = 7
 ZERO = Decimal("0.00")
@@ -83,7 +83,7 @@ def unpriced_goods_held(session: Session, run_id: int | None) -> list[UnpricedGo
     return [UnpricedGoodsHeld(goods_id=goods_id, name=name, units=int(units)) for goods_id, name, units in rows]
 
 
-def _balance_source(service: TallyService, row: TallyLedgerCache, group_source: str, now: datetime) -> str:
+def _balance_source(service: TallyService, row: CachedBalance, group_source: str, now: datetime) -> str:
     if group_source == "live" and row.group_name == service.debtors_group:
         return "live"
     return "cache" if service.is_fresh(row.fetched_at, now) else "stale_cache"
@@ -148,7 +148,9 @@ def negative_report(service: TallyService, session: Session, *, min_od: Decimal 
     if retailer_code:
         wanted = retailer_code.strip()
         rows = [row for row in rows if wanted in row.retailer_codes]
-    unpriced = unpriced_goods_held(session, run_id)
+    # The per-goods query only when some stock is unpriced: it is a second scan of the snapshot.
+    any_unpriced = any(held.unpriced_units for held in stock.values())
+    unpriced = unpriced_goods_held(session, run_id) if any_unpriced else []
     age_days = (now - (run.finished_at or run.started_at)).days if run else None
     warnings = _warnings(run, age_days, tally_problem, unpriced, rows)
     return OdReport(

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
@@ -136,8 +137,13 @@ def _usable(service: TallyService, balances: list[LedgerBalance]) -> list[Ledger
 def _store(session: Session, balances: list[LedgerBalance], *, group: str | None, claim: bool,
            fetched_at: datetime) -> None:
     """Upsert balances; `claim`: the read was of the debtors group, which owns its ledgers' rows."""
+    keys = [balance.key for balance in balances]
+    existing: dict[str, TallyLedgerCache] = {}
+    for start in range(0, len(keys), 5000):  # one query per 5,000 ledgers, not one per ledger
+        existing.update((row.ledger_key, row) for row in session.scalars(
+            select(TallyLedgerCache).where(TallyLedgerCache.ledger_key.in_(keys[start:start + 5000]))))
     for balance in balances:
-        row = session.get(TallyLedgerCache, balance.key)
+        row = existing.get(balance.key)
         if row is None:
             row = TallyLedgerCache(ledger_key=balance.key)
             session.add(row)
@@ -285,11 +291,20 @@ def list_ledgers(service: TallyService, session: Session, *, page: PageParams, g
     return LedgerPage(**result.model_dump(), group=group, source=source, warning=warning)
 
 
+@dataclass(frozen=True, slots=True)
+class CachedBalance:
+    ledger_key: str
+    ledger_name: str
+    group_name: str | None
+    closing_balance: Decimal
+    fetched_at: datetime
+
+
 def group_balances(service: TallyService, session: Session, *, refresh: bool = False
-                   ) -> tuple[dict[str, TallyLedgerCache], str, str | None]:
+                   ) -> tuple[dict[str, CachedBalance], str, str | None]:
     """Every cached ledger (refreshing the debtors group first when stale), for reports.
 
-    Returns (rows by normalised name, source of the group's balances, why they are stale).
+    Returns (balances by normalised name, source of the group's balances, why they are stale).
     """
     fetched = _group_fetched_at(session, service.debtors_group)
     source, problem = "cache", None
@@ -301,8 +316,10 @@ def group_balances(service: TallyService, session: Session, *, refresh: bool = F
         except (errors.TallyUnavailable, errors.TallyError) as exc:
             source, problem = "stale_cache", exc.detail
         session.rollback()
-    rows = {row.ledger_key: row for row in session.scalars(select(TallyLedgerCache))}
-    return rows, source, problem
+    table = TallyLedgerCache
+    rows = session.execute(select(table.ledger_key, table.ledger_name, table.group_name, table.closing_balance,
+                                  table.fetched_at))
+    return {row[0]: CachedBalance(*row) for row in rows}, source, problem
 
 
 def refresh_now(service: TallyService) -> RefreshResult:

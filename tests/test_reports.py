@@ -333,3 +333,33 @@ def test_the_number_of_sql_statements_does_not_grow_with_retailers(app: TestClie
         return len(statements)
 
     assert statements_for(3) == statements_for(30)
+
+
+def test_the_mapping_sheet_round_trips(app: TestClient, tally: TallyServer, make_xlsx: MakeXlsx) -> None:
+    from openpyxl import load_workbook
+
+    set_ledgers(tally, ("Shop A", "-1.00"), ("Ram & Sons", "-1.00"))
+    import_rows(app, make_xlsx, shop(1, "R1", "Shop A"), shop(2, "R2", "Ram Sons"))
+    workbook = load_workbook(io.BytesIO(app.get("/admin/ledger-mapping/sheet").content))
+    sheet = workbook.active
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[1][:4] == ["R1", "Shop A", "Shop A", "by_name"]
+    assert rows[2][:4] == ["R2", "Ram Sons", "", "unmatched"] or rows[2][:4] == ["R2", "Ram Sons", None, "unmatched"]
+    sheet.cell(row=3, column=3).value = "Ram & Sons"
+    edited = io.BytesIO()
+    workbook.save(edited)
+
+    response = app.post("/admin/ledger-mapping/upload", files={"file": ("m.xlsx", edited.getvalue(), XLSX)})
+
+    assert response.json() == {"updated": 1, "cleared": 0, "unchanged": 1}
+    assert {m["retailer_code"]: m["how"] for m in app.get("/admin/ledger-mapping").json()["items"]} == {
+        "R1": "by_name", "R2": "explicit"}
+
+
+def test_rupees_are_written_with_indian_grouping() -> None:
+    from decimal import Decimal
+
+    from money import format_inr
+
+    assert [format_inr(Decimal(v)) for v in ("0", "999.5", "1000", "123456.78", "12345678", "-1234567.891")] == [
+        "0.00", "999.50", "1,000.00", "1,23,456.78", "1,23,45,678.00", "-12,34,567.89"]
