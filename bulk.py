@@ -15,9 +15,9 @@ T = TypeVar("T")
 IN_CHUNK = 5000  # values per `IN (...)`, well under SQLite's parameter limit
 
 
-def datetime_writer(connection: Connection) -> Callable[[datetime], Any]:
+def datetime_writer(dialect_name: str) -> Callable[[datetime], Any]:
     """How a UTC-aware datetime goes to this driver, exactly as the `UtcDateTime` column stores it."""
-    if connection.dialect.name == "sqlite":
+    if dialect_name == "sqlite":
         # SQLAlchemy's SQLite storage format ("2026-11-21 08:35:00.000000"), in one C call;
         # tests read such rows back through the ORM to prove the format is the same.
         return lambda moment: moment.isoformat(" ", "microseconds")[:26]

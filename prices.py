@@ -121,7 +121,7 @@ def _apply(session: Session, located: list[_Located], *, source: str, changed_by
 
     connection = session.connection()
     now = utcnow()
-    when = bulk.datetime_writer(connection)(now)
+    when = bulk.datetime_writer(connection.dialect.name)(now)
     items: list[PriceChange] = []
     history: list[tuple[Any, ...]] = []
     new_products: list[tuple[Any, ...]] = []

@@ -15,15 +15,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import desc, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+import bulk
 import errors
 from database import begin_write
 from models import PrmSyncRowError, PrmSyncRun, utcnow
@@ -45,6 +48,8 @@ from schemas import (
 )
 
 log = logging.getLogger("dist.prm_import")
+T = TypeVar("T")
+R = TypeVar("R")
 
 ERRORS_SHOWN = 200
 # Runs older than this that still say "running" were cut off by a crash or a kill.
@@ -294,12 +299,14 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
     progress = _Progress(session, run, progress_callback)
     parsed: ParsedRows | None = None
     try:
+        stored_devices = _in_background(store.read_stored_devices, session.get_bind())
         sheet = open_sheet(data, PRM_COLUMNS, what="a PRM header")
         run.sheet, run.header_row = sheet.name, sheet.header.row_index + 1
         progress.expected = max(sheet.last_row - run.header_row, 0)
         progress("validating", 0, commit=True)
         parsed = check_rows(sheet.rows, sheet.header, now=now,
-                            on_row=lambda rows: progress("validating", rows, commit=rows % 10_000 == 0))
+                            on_row=lambda rows: progress("validating", rows, commit=rows % 10_000 == 0),
+                            datetime_form=bulk.datetime_writer(session.get_bind().dialect.name))
         _count(run, parsed)
         ignored = sheet.header.ignored
         if parsed.rows_total == 0:
@@ -317,7 +324,7 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
         progress("writing", parsed.rows_total, commit=True)
         previous_id = previous.id if previous else None
         begin_write(session)
-        plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id)
+        plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id, stored=stored_devices.result())
         if (plan.stock_units_before and not options.confirm_shrink
                 and plan.stock_units_after * 2 < plan.stock_units_before):
             message = (f"This file leaves {plan.stock_units_after} units in retailer stock, fewer than half of "
@@ -351,6 +358,20 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
     log.info("import run %d done in %d ms: %d rows, %d imported, %d rejected, %d in stock",
              run_id, run.duration_ms, run.rows_total, run.rows_imported, run.rows_rejected, run.stock_units)
     return _summary(run, status="success", parsed=parsed, ignored=ignored)
+
+
+def _in_background(fn: Callable[[T], R], argument: T) -> "Future[R]":
+    """Run `fn(argument)` on a thread now; `.result()` waits for it (and re-raises its error)."""
+    future: Future[R] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(argument))
+        except BaseException as exc:  # handed to whoever waits on the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="prm-prefetch", daemon=True).start()
+    return future
 
 
 def _finish_dry_run(session: Session, run_id: int, started: float, parsed: ParsedRows, ignored: list[str],

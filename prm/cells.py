@@ -15,6 +15,10 @@ UTC = timezone.utc
 _DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
+# Marks a cell the short path leaves to the full rules (and their messages).
+NEEDS_CARE: Any = type("NeedsCare", (), {"__repr__": lambda self: "NEEDS_CARE"})()
+
+
 class CellError(ValueError):
     """A cell value that cannot be used; the message says why."""
 

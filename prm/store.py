@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, select, text
+from sqlalchemy import Connection, Engine, case, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -67,13 +67,25 @@ def stock_units_of_run(session: Session, run_id: int | None) -> int:
                               .where(InventorySnapshot.run_id == run_id)) or 0)
 
 
+StoredDevices = dict[str, tuple[Any, ...]]  # imei -> DEVICE_COLUMNS + last_seen_run, in the driver's form
+
+
+def read_stored_devices(engine: Engine) -> StoredDevices:
+    """Every stored device, on a connection of its own.
+
+    The importer calls this in a thread while python-calamine parses the workbook (which releases
+    the GIL), so on a re-import the read costs no wall time. Only imports write devices, and they
+    run one at a time, so the rows cannot change before the import's transaction begins.
+    """
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"SELECT {', '.join(DEVICE_COLUMNS)}, last_seen_run FROM devices").fetchall()
+    return {row[0]: tuple(row) for row in rows}
+
+
 def plan_changes(session: Session, devices: list[DeviceRecord], previous_run_id: int | None, *,
-                 run_id: int) -> ChannelPlan:
+                 run_id: int, stored: StoredDevices) -> ChannelPlan:
     """Compare the file with the stored devices; reads only. Rows to write carry `run_id`."""
     connection = session.connection()
-    to_db = bulk.datetime_writer(connection)
-    stored = {row[0]: row for row in connection.exec_driver_sql(
-        f"SELECT {', '.join(DEVICE_COLUMNS)}, last_seen_run FROM devices")}
 
     to_upsert: list[DbDevice] = []
     new_imeis: list[str] = []
@@ -82,9 +94,8 @@ def plan_changes(session: Session, devices: list[DeviceRecord], previous_run_id:
     stock: Counter[tuple[str, str]] = Counter()
     in_stock_imeis: list[str] = []
     for imei, imei2, serial, goods_id, status, code, inward_at, activation_at, _row in devices:
-        row = (imei, imei2, serial, goods_id, status, code,
-               None if inward_at is None else to_db(inward_at),
-               None if activation_at is None else to_db(activation_at), run_id, run_id)
+        # Datetimes arrive in the driver's form already (check_rows' `datetime_form`).
+        row = (imei, imei2, serial, goods_id, status, code, inward_at, activation_at, run_id, run_id)
         if status == "in_stock" and code:
             stock[code, goods_id] += 1
             in_stock_imeis.append(imei)
@@ -206,7 +217,7 @@ def upsert_retailers(session: Session, retailers: dict[str, dict[str, str | None
 def write_devices(session: Session, plan: ChannelPlan, *, run_id: int, at: datetime) -> int:
     """Events, devices, activations and the snapshot; returns the activations newly recorded."""
     connection = session.connection()
-    when = bulk.datetime_writer(connection)(at)
+    when = bulk.datetime_writer(connection.dialect.name)(at)
     events = [(imei, run_id, "moved", old, new, when) for imei, old, new in plan.moved]
     events += [(imei, run_id, "not_seen", old, None, when) for imei, old in plan.gone]
     if events:
