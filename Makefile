@@ -29,6 +29,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 init-db: $(VENV)/.runtime-installed
 	$(BIN)/python -c "from database import init_db; init_db()"
+	$(BIN)/python manage.py ensure-admin-key
 
 run: init-db
 	$(BIN)/python -m uvicorn main:app --host $(HOST) --port $(PORT) --no-access-log

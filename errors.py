@@ -33,6 +33,16 @@ class BadRequest(AppError):
     status_code = 400
 
 
+class Unauthorized(AppError):
+    status_code = 401
+    error_type = "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    error_type = "forbidden"
+
+
 class NotFound(AppError):
     status_code = 404
     error_type = "not_found"
@@ -110,7 +120,10 @@ def _describe_validation(errors: list[ErrorItem]) -> str:
 
 
 async def _on_app_error(request: Request, exc: AppError) -> JSONResponse:
-    return _body(exc.detail, exc.errors, exc.status_code)
+    response = _body(exc.detail, exc.errors, exc.status_code)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = "ApiKey"
+    return response
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

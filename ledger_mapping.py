@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import audit
 import errors
 import tally_cache
+from keys import SYSTEM, Actor
 from models import Retailer, TallyLedgerCache
 from paging import PageParams
 from prm.cells import cell_text
@@ -122,7 +124,7 @@ def _ledger_exists(service: TallyService, session: Session, name: str, ledgers: 
 
 
 def _assign(service: TallyService, session: Session, items: list[LedgerAssignmentItem],
-            locations: list[list[str | int]]) -> LedgerAssignmentResult:
+            locations: list[list[str | int]], actor: Actor) -> LedgerAssignmentResult:
     ledgers = known_ledgers(service, session)
     fuzzy = _fuzzy_index(ledgers)
     problems: list[errors.ErrorItem] = []
@@ -154,16 +156,19 @@ def _assign(service: TallyService, session: Session, items: list[LedgerAssignmen
             result["unchanged"] += 1
         else:
             result["cleared" if wanted is None else "updated"] += 1
+            audit.record(session, actor, "mapping.set", target=retailer.code,
+                         detail={"from": retailer.tally_ledger_name, "to": wanted})
             retailer.tally_ledger_name = wanted
     session.commit()
     return LedgerAssignmentResult(**result)
 
 
-def set_ledger(service: TallyService, session: Session, *, code: str, ledger_name: str | None) -> LedgerMappingRead:
+def set_ledger(service: TallyService, session: Session, *, code: str, ledger_name: str | None,
+               actor: Actor = SYSTEM) -> LedgerMappingRead:
     """Set (or with None, clear) one retailer's Tally ledger."""
     if session.get(Retailer, code) is None:
         raise errors.NotFound(f"There is no retailer with code {code!r}; codes come from the PRM import.")
-    _assign(service, session, [LedgerAssignmentItem(retailer_code=code, ledger_name=ledger_name)], [["body"]])
+    _assign(service, session, [LedgerAssignmentItem(retailer_code=code, ledger_name=ledger_name)], [["body"]], actor)
     retailer = session.get(Retailer, code)
     assert retailer is not None
     mapping = resolve(retailer.code, retailer.name, retailer.tally_ledger_name, known_ledgers(service, session))
@@ -171,9 +176,10 @@ def set_ledger(service: TallyService, session: Session, *, code: str, ledger_nam
                              ledger_name=mapping.ledger_name, how=mapping.how, reason=mapping.reason)
 
 
-def set_many(service: TallyService, session: Session, *, items: list[LedgerAssignmentItem]) -> LedgerAssignmentResult:
+def set_many(service: TallyService, session: Session, *, items: list[LedgerAssignmentItem],
+             actor: Actor = SYSTEM) -> LedgerAssignmentResult:
     """Confirm many mappings at once; all or nothing."""
-    return _assign(service, session, items, [["body", "mappings", index] for index in range(len(items))])
+    return _assign(service, session, items, [["body", "mappings", index] for index in range(len(items))], actor)
 
 
 # --- the mapping sheet: download, edit in Excel, upload -----------------------------------------
@@ -216,7 +222,8 @@ def mapping_workbook(service: TallyService, session: Session) -> bytes:
     return buffer.getvalue()
 
 
-def upload_mapping(service: TallyService, session: Session, *, data: bytes, file_name: str) -> LedgerAssignmentResult:
+def upload_mapping(service: TallyService, session: Session, *, data: bytes, file_name: str,
+                   actor: Actor = SYSTEM) -> LedgerAssignmentResult:
     """Apply an edited mapping sheet: a non-empty Tally Ledger that differs from today's becomes
     the retailer's explicit ledger; empty cells change nothing. All or nothing."""
     try:
@@ -242,5 +249,5 @@ def upload_mapping(service: TallyService, session: Session, *, data: bytes, file
         locations.append(["row", row_number])
     if not items:
         return LedgerAssignmentResult(updated=0, cleared=0, unchanged=same)
-    result = _assign(service, session, items, locations)
+    result = _assign(service, session, items, locations, actor)
     return result.model_copy(update={"unchanged": result.unchanged + same})

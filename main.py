@@ -17,7 +17,7 @@ import prm_import
 from errors import add_exception_handlers
 from request_log import RequestLogMiddleware
 import tally_cache
-from routers import channel, prices, prm, reports, system, tally
+from routers import admin, channel, prices, prm, reports, system, tally
 from upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
 
@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestLogMiddleware)
-    for router in (system.router, prm.router, channel.router, prices.router, tally.router, reports.router):
+    for router in (system.router, prm.router, channel.router, prices.router, tally.router, reports.router,
+                   admin.router):
         app.include_router(router)
     return app
 

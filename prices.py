@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
+import audit
 import bulk
 import errors
 from database import begin_write
+from keys import SYSTEM, Actor
 from catalog import category_for_name
 from models import PriceHistory, Product, utcnow
 from money import from_paise, to_paise
@@ -106,7 +108,7 @@ def _check_against_catalogue(located: list[_Located], existing: dict[str, _Store
     return problems
 
 
-def _apply(session: Session, located: list[_Located], *, source: str, changed_by: str | None,
+def _apply(session: Session, located: list[_Located], *, source: str, actor: Actor,
            note: str | None, what: str) -> PriceUpdateResult:
     """Check everything, then write everything in one transaction (or nothing)."""
     goods_ids = [entry.update.goods_id for entry in located]
@@ -122,6 +124,7 @@ def _apply(session: Session, located: list[_Located], *, source: str, changed_by
     connection = session.connection()
     now = utcnow()
     when = bulk.datetime_writer(connection.dialect.name)(now)
+    changed_by = actor.name
     items: list[PriceChange] = []
     history: list[tuple[Any, ...]] = []
     new_products: list[tuple[Any, ...]] = []
@@ -166,15 +169,17 @@ def _apply(session: Session, located: list[_Located], *, source: str, changed_by
     bulk.executemany(connection, bulk.insert_sql(
         connection, "price_history", ("goods_id", "old_price", "new_price", "source", "changed_by", "changed_at", "note")),
         history)
+    audit.record(session, actor, f"prices.{source}", target=what, detail={
+        **counts, "history_rows": len(history), "goods": [entry.update.goods_id for entry in located[:50]]})
     session.commit()
     return PriceUpdateResult.model_construct(**counts, history_rows=len(history), items=items)
 
 
 def update_prices(session: Session, *, updates: list[PriceUpdate], note: str | None = None,
-                  source: str = "admin_api", changed_by: str | None = None) -> PriceUpdateResult:
-    """Create or update many products' prices at once; all or nothing."""
+                  source: str = "admin_api", actor: Actor = SYSTEM) -> PriceUpdateResult:
+    """Create or update many products' prices at once; all or nothing. History names the actor."""
     located = [_Located(update, ["body", "updates", index]) for index, update in enumerate(updates)]
-    return _apply(session, located, source=source, changed_by=changed_by, note=note, what="The price update")
+    return _apply(session, located, source=source, actor=actor, note=note, what="The price update")
 
 
 def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
@@ -225,10 +230,10 @@ def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
 
 
 def upload_price_list(session: Session, *, data: bytes, file_name: str, note: str | None = None,
-                      changed_by: str | None = None) -> PriceUpdateResult:
+                      actor: Actor = SYSTEM) -> PriceUpdateResult:
     """Apply a price-list workbook (Goods ID, Price; optional Name, Category); all or nothing."""
     located = _read_price_list(data, file_name)
-    return _apply(session, located, source="price_upload", changed_by=changed_by,
+    return _apply(session, located, source="price_upload", actor=actor,
                   note=note or f"price list {file_name}", what=file_name)
 
 

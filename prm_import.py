@@ -26,9 +26,11 @@ from sqlalchemy import desc, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+import audit
 import bulk
 import errors
 from database import begin_write
+from keys import SYSTEM, Actor
 from models import PrmSyncRowError, PrmSyncRun, utcnow
 from paging import PageParams, paginate
 from prm import store
@@ -186,6 +188,11 @@ def _record_issues(session: Session, run_id: int, parsed: ParsedRows | None) -> 
         session.execute(PrmSyncRowError.__table__.insert(), rows)
 
 
+def _audit_detail(run: PrmSyncRun) -> dict[str, object]:
+    return {"run_id": run.id, "status": run.status, "sha256": run.file_sha256, "options": run.options,
+            "rows_imported": run.rows_imported, "rows_rejected": run.rows_rejected, "message": run.message}
+
+
 def _finish(run: PrmSyncRun, status: str, started: float, message: str | None = None) -> None:
     run.status = status
     run.phase = "done"
@@ -203,6 +210,8 @@ def _fail(session: Session, run_id: int, started: float, message: str, parsed: P
         _count(run, parsed)
     _finish(run, "failed", started, message)
     _record_issues(session, run_id, parsed)
+    audit.record(session, Actor(run.started_by or "system", "admin"), "prm.import", target=run.file_name,
+                 detail=_audit_detail(run))
     session.commit()
     log.warning("import run %d failed: %s", run_id, message)
 
@@ -261,7 +270,7 @@ def import_workbook(
     data: bytes,
     filename: str,
     options: ImportOptions = ImportOptions(),
-    started_by: str | None = None,
+    actor: Actor = SYSTEM,
     progress: ProgressFn | None = None,
     now: datetime | None = None,
 ) -> ImportSummary:
@@ -279,12 +288,12 @@ def import_workbook(
             log.info("import of %s skipped: same bytes as run %d", file_name, previous.id)
             return _duplicate_summary(session, previous)
         run = PrmSyncRun(status="running", phase="reading", file_name=file_name, file_sha256=sha256,
-                         file_bytes=len(data), options=options.describe(), started_by=started_by)
+                         file_bytes=len(data), options=options.describe(), started_by=actor.name)
         session.add(run)
         session.commit()
         try:
             with _cyclic_gc_paused():
-                return _run_import(session, run, data, options, previous, progress, now or utcnow())
+                return _run_import(session, run, data, options, previous, progress, now or utcnow(), actor)
         finally:
             _live.pop(run.id, None)
     finally:
@@ -292,7 +301,8 @@ def import_workbook(
 
 
 def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportOptions,
-                previous: PrmSyncRun | None, progress_callback: ProgressFn | None, now: datetime) -> ImportSummary:
+                previous: PrmSyncRun | None, progress_callback: ProgressFn | None, now: datetime,
+                actor: Actor) -> ImportSummary:
     started = time.perf_counter()
     run_id = run.id
     log.info("import run %d started: %s (%d bytes, options: %s)", run_id, run.file_name, len(data), run.options or "none")
@@ -342,6 +352,7 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
         run.stock_units = plan.stock_units_after
         _record_issues(session, run_id, parsed)
         _finish(run, "success", started)
+        audit.record(session, actor, "prm.import", target=run.file_name, detail=_audit_detail(run))
         session.commit()
     except FileProblem as problem:
         message = f"{run.file_name} {problem.message}."
@@ -395,12 +406,14 @@ def _finish_dry_run(session: Session, run_id: int, started: float, parsed: Parse
     run.stock_units = plan.stock_units_after
     _finish(run, "dry_run", started, "dry run: nothing was written")
     _record_issues(session, run_id, parsed)
+    audit.record(session, Actor(run.started_by or "system", "admin"), "prm.import", target=run.file_name,
+                 detail=_audit_detail(run))
     session.commit()
     return _summary(run, status="dry_run", parsed=parsed, ignored=ignored, changes=report)
 
 
 def import_file(session: Session, *, path: Path, options: ImportOptions = ImportOptions(),
-                started_by: str | None = None, progress: ProgressFn | None = None) -> ImportSummary:
+                actor: Actor = SYSTEM, progress: ProgressFn | None = None) -> ImportSummary:
     """Import a workbook from disk (PRM_FILE_PATH, or the command line)."""
     try:
         data = path.read_bytes()
@@ -410,7 +423,7 @@ def import_file(session: Session, *, path: Path, options: ImportOptions = Import
             "'file' field or set PRM_FILE_PATH.", [errors.item(["file"], "no upload and no file at PRM_FILE_PATH")]) from None
     except OSError as exc:
         raise errors.BadRequest(f"PRM_FILE_PATH ({path}) cannot be read: {exc.strerror}.") from None
-    return import_workbook(session, data=data, filename=path.name, options=options, started_by=started_by, progress=progress)
+    return import_workbook(session, data=data, filename=path.name, options=options, actor=actor, progress=progress)
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -474,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     options = ImportOptions(strict=args.strict, dry_run=args.dry_run, force=args.force, confirm_shrink=args.confirm_shrink)
     with database.make_sessionmaker(engine)() as session:
         try:
-            summary = import_file(session, path=args.file, options=options, started_by="cli", progress=_progress_bar)
+            summary = import_file(session, path=args.file, options=options, actor=Actor("cli", "admin"),
+                                  progress=_progress_bar)
         except errors.AppError as exc:
             sys.stderr.write(f"\n{exc.detail}\n")
             for item in exc.errors[:20]:

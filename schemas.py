@@ -539,3 +539,39 @@ class OdDrillDown(BaseModel):
     goods: list[ValuedGoods]
     unpriced_goods: list[UnpricedGoodsHeld]
     prm_run_id: int | None
+
+
+# --- keys and audit ---------------------------------------------------------------------------
+
+
+class ApiKeyRead(ORMRead):
+    id: int
+    name: str
+    role: str
+    prefix: str = Field(description="The key's first characters, to tell keys apart")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The key itself: shown this once, never stored")
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    role: Annotated[str, Field(pattern="^(viewer|accounts|admin)$")]
+
+
+class AuditEntryRead(ORMRead):
+    id: int
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    target: str | None
+    detail: str | None
+    address: str | None
+    request_id: str | None

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import audit
 import errors
 from models import TallyLedgerCache, utcnow
 from paging import PageParams, paginate
@@ -34,6 +35,9 @@ from schemas import (
     TallyStatus,
 )
 from tally_client import LedgerBalance, TallyClient, normalise_name
+
+if TYPE_CHECKING:
+    from keys import Actor
 
 log = logging.getLogger("dist.tally")
 T = TypeVar("T")
@@ -322,9 +326,12 @@ def group_balances(service: TallyService, session: Session, *, refresh: bool = F
     return {row[0]: CachedBalance(*row) for row in rows}, source, problem
 
 
-def refresh_now(service: TallyService) -> RefreshResult:
+def refresh_now(service: TallyService, session: Session, *, actor: "Actor") -> RefreshResult:
+    """Read the debtors group now, and record who asked."""
     result = refresh_group(service, force=True)
     assert result is not None  # a forced refresh always reads
+    audit.record(session, actor, "tally.refresh", target=result.group, detail={"ledgers": result.ledgers})
+    session.commit()
     return result
 
 

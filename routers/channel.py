@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query
 import catalog
 import channel
 from database import SessionDep
-from routers.deps import PageDep, error_responses
+from routers.deps import VIEWER, PageDep, error_responses
 from schemas import ActivationRead, DeviceTimeline, InventoryItem, Page, ProductRead, RetailerDetail, RetailerRead
 
-router = APIRouter(tags=["channel"])
+router = APIRouter(tags=["channel"], dependencies=[VIEWER])
 SearchText = Annotated[str | None, Query(max_length=100, description="Part of a code or name, any case.")]
 Code = Annotated[str | None, Query(max_length=64)]
 

@@ -1,8 +1,13 @@
 """Dependencies shared by the routers."""
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import APIKeyHeader
+
+import keys
+from database import SessionDep
 
 from paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
 from schemas import ErrorBody
@@ -19,5 +24,31 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
-    """The `responses=` entry documenting each error status with the shared error body."""
-    return {code: {"model": ErrorBody} for code in codes}
+    """The `responses=` entry documenting each error status with the shared error body.
+
+    401 and 403 are added to every route: everything but `/`, `/health` and the docs needs a key.
+    """
+    return {code: {"model": ErrorBody} for code in sorted({*codes, 401, 403})}
+
+
+# --- who is asking: API keys and roles ---------------------------------------------------------
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
+                              description="An API key (python manage.py create-key NAME ROLE).")
+
+
+def requires(role: str) -> Callable[..., keys.Actor]:
+    def check(request: Request, session: SessionDep,
+              presented: Annotated[str | None, Security(api_key_header)] = None) -> keys.Actor:
+        return keys.authenticate(session, presented=presented, needed=role,
+                                 address=request.client.host if request.client else None,
+                                 request_id=getattr(request.state, "request_id", None))
+
+    return check
+
+
+ViewerDep = Annotated[keys.Actor, Depends(requires("viewer"))]
+AccountsDep = Annotated[keys.Actor, Depends(requires("accounts"))]
+AdminDep = Annotated[keys.Actor, Depends(requires("admin"))]
+VIEWER = Depends(requires("viewer"))
+AUTH_ERRORS = (401, 403)

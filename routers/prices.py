@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 import prices
 from database import SessionDep
-from routers.deps import PageDep, error_responses
+from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
 from schemas import Page, PriceAsOf, PriceHistoryRead, PriceUpdateRequest, PriceUpdateResult, ProductDetail
 
 router = APIRouter(tags=["products and prices"])
@@ -18,36 +18,38 @@ GoodsId = Annotated[str, Path(max_length=64)]
 
 @router.post("/admin/products/prices", summary="Create products and set prices in bulk (all or nothing)",
              response_model=PriceUpdateResult, responses=error_responses(409, 422))
-def update_prices(session: SessionDep, body: PriceUpdateRequest) -> PriceUpdateResult:
-    return prices.update_prices(session, updates=body.updates, note=body.note)
+def update_prices(session: SessionDep, actor: AccountsDep, body: PriceUpdateRequest) -> PriceUpdateResult:
+    return prices.update_prices(session, updates=body.updates, note=body.note, actor=actor)
 
 
 @router.post("/admin/products/prices/upload", summary="Apply a price-list workbook (all or nothing)",
              response_model=PriceUpdateResult, responses=error_responses(400, 413, 415, 422))
 def upload_price_list(
     session: SessionDep,
+    actor: AccountsDep,
     file: Annotated[UploadFile, File(description="xlsx with Goods ID and Price (or DP) columns")],
     note: Annotated[str | None, Form(max_length=500)] = None,
 ) -> PriceUpdateResult:
     file_name = (file.filename or "prices.xlsx").replace("\\", "/").rsplit("/", 1)[-1][:255]
-    return prices.upload_price_list(session, data=file.file.read(), file_name=file_name, note=note)
+    return prices.upload_price_list(session, data=file.file.read(), file_name=file_name, note=note, actor=actor)
 
 
 @router.get("/admin/products/prices/template", summary="Download every product and its price as xlsx",
-            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}})
+            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}, **error_responses()},
+            dependencies=[VIEWER])
 def price_list_template(session: SessionDep) -> Response:
     return Response(prices.price_list_template(session), media_type=XLSX_TYPE,
                     headers={"Content-Disposition": 'attachment; filename="price_list.xlsx"'})
 
 
 @router.get("/products/{goods_id}", summary="One product with its last 20 price changes",
-            response_model=ProductDetail, responses=error_responses(404, 422))
+            response_model=ProductDetail, responses=error_responses(404, 422), dependencies=[VIEWER])
 def get_product(session: SessionDep, goods_id: GoodsId) -> ProductDetail:
     return prices.get_product(session, goods_id=goods_id)
 
 
 @router.get("/products/{goods_id}/price", summary="The price in force at a moment (default: now)",
-            response_model=PriceAsOf, responses=error_responses(404, 422))
+            response_model=PriceAsOf, responses=error_responses(404, 422), dependencies=[VIEWER])
 def get_price_as_of(
     session: SessionDep,
     goods_id: GoodsId,
@@ -57,7 +59,7 @@ def get_price_as_of(
 
 
 @router.get("/debug/price-history", summary="Price changes, newest first", response_model=Page[PriceHistoryRead],
-            responses=error_responses(422))
+            responses=error_responses(422), dependencies=[VIEWER])
 def list_price_history(
     session: SessionDep,
     page: PageDep,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 import prm_import
 from database import SessionDep
 from prm_import import ImportOptions
-from routers.deps import PageDep, error_responses
+from routers.deps import VIEWER, AdminDep, PageDep, error_responses
 from schemas import ImportSummary, Page, SyncRunDetail, SyncRunRead
 
 router = APIRouter(tags=["prm import"])
@@ -23,6 +23,7 @@ router = APIRouter(tags=["prm import"])
 def run_prm_sync(
     request: Request,
     session: SessionDep,
+    actor: AdminDep,
     file: Annotated[UploadFile | None, File(description="The portal's IMEI/SN Report as .xlsx")] = None,
     strict: Annotated[bool, Query(description="Import nothing if any row has an error.")] = False,
     dry_run: Annotated[bool, Query(description="Check and show what would change; write nothing.")] = False,
@@ -31,12 +32,14 @@ def run_prm_sync(
 ) -> ImportSummary:
     options = ImportOptions(strict=strict, dry_run=dry_run, force=force, confirm_shrink=confirm_shrink)
     if file is None:
-        return prm_import.import_file(session, path=request.app.state.settings.prm_file_path, options=options)
-    return prm_import.import_workbook(session, data=file.file.read(), filename=file.filename or "", options=options)
+        return prm_import.import_file(session, path=request.app.state.settings.prm_file_path, options=options,
+                                      actor=actor)
+    return prm_import.import_workbook(session, data=file.file.read(), filename=file.filename or "", options=options,
+                                      actor=actor)
 
 
 @router.get("/debug/sync-logs", summary="Import runs, newest first", response_model=Page[SyncRunRead],
-            responses=error_responses(422))
+            responses=error_responses(422), dependencies=[VIEWER])
 def list_sync_logs(
     session: SessionDep,
     page: PageDep,
@@ -46,7 +49,7 @@ def list_sync_logs(
 
 
 @router.get("/debug/sync-logs/{run_id}", summary="One import run with its row errors (paginated)",
-            response_model=SyncRunDetail, responses=error_responses(404, 422))
+            response_model=SyncRunDetail, responses=error_responses(404, 422), dependencies=[VIEWER])
 def get_sync_log(
     session: SessionDep,
     page: PageDep,

@@ -10,7 +10,7 @@ import ledger_mapping
 import report_files
 import reports
 from database import SessionDep
-from routers.deps import PageDep, error_responses
+from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
 from routers.tally import TallyDep
 from schemas import (
     LedgerAssignment,
@@ -30,7 +30,8 @@ Code = Annotated[str, Path(max_length=64)]
 
 @router.get("/reports/negative", summary="Retailers who owe more than their stock is worth (OD), highest first",
             response_model=OdReport, responses={**error_responses(422),
-                                                200: {"content": {"application/json": {}, XLSX_TYPE: {}, "text/csv": {}}}})
+                                                200: {"content": {"application/json": {}, XLSX_TYPE: {}, "text/csv": {}}}},
+            dependencies=[VIEWER])
 def negative_report(
     tally: TallyDep,
     session: SessionDep,
@@ -53,13 +54,13 @@ def negative_report(
 
 
 @router.get("/reports/negative/{retailer_code}", summary="One retailer's OD explained: stock by goods, ledger, balance",
-            response_model=OdDrillDown, responses=error_responses(404, 422))
+            response_model=OdDrillDown, responses=error_responses(404, 422), dependencies=[VIEWER])
 def negative_drill_down(tally: TallyDep, session: SessionDep, retailer_code: Code, refresh: Refresh = False) -> OdDrillDown:
     return reports.drill_down(tally, session, retailer_code=retailer_code, refresh=refresh)
 
 
 @router.get("/admin/ledger-mapping", summary="Every retailer's Tally ledger, how it was matched, suggestions",
-            response_model=LedgerMappingPage, responses=error_responses(422))
+            response_model=LedgerMappingPage, responses=error_responses(422), dependencies=[VIEWER])
 def list_ledger_mapping(
     tally: TallyDep,
     session: SessionDep,
@@ -71,18 +72,21 @@ def list_ledger_mapping(
 
 @router.post("/admin/ledger-mapping", summary="Set many retailers' ledgers at once (all or nothing)",
              response_model=LedgerAssignmentResult, responses=error_responses(422))
-def set_ledger_mappings(tally: TallyDep, session: SessionDep, body: LedgerAssignmentRequest) -> LedgerAssignmentResult:
-    return ledger_mapping.set_many(tally, session, items=body.mappings)
+def set_ledger_mappings(tally: TallyDep, session: SessionDep, actor: AccountsDep,
+                        body: LedgerAssignmentRequest) -> LedgerAssignmentResult:
+    return ledger_mapping.set_many(tally, session, items=body.mappings, actor=actor)
 
 
 @router.put("/admin/retailers/{code}/ledger", summary="Set or clear one retailer's Tally ledger",
             response_model=LedgerMappingRead, responses=error_responses(404, 422))
-def set_retailer_ledger(tally: TallyDep, session: SessionDep, code: Code, body: LedgerAssignment) -> LedgerMappingRead:
-    return ledger_mapping.set_ledger(tally, session, code=code, ledger_name=body.ledger_name)
+def set_retailer_ledger(tally: TallyDep, session: SessionDep, actor: AccountsDep, code: Code,
+                        body: LedgerAssignment) -> LedgerMappingRead:
+    return ledger_mapping.set_ledger(tally, session, code=code, ledger_name=body.ledger_name, actor=actor)
 
 
 @router.get("/admin/ledger-mapping/sheet", summary="Download the mapping as xlsx, to edit and upload back",
-            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}})
+            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}, **error_responses()},
+            dependencies=[VIEWER])
 def ledger_mapping_sheet(tally: TallyDep, session: SessionDep) -> Response:
     return Response(ledger_mapping.mapping_workbook(tally, session), media_type=XLSX_TYPE,
                     headers={"Content-Disposition": 'attachment; filename="ledger_mapping.xlsx"'})
@@ -91,8 +95,8 @@ def ledger_mapping_sheet(tally: TallyDep, session: SessionDep) -> Response:
 @router.post("/admin/ledger-mapping/upload", summary="Apply an edited mapping sheet (all or nothing)",
              response_model=LedgerAssignmentResult, responses=error_responses(400, 413, 415, 422))
 def upload_ledger_mapping(
-    tally: TallyDep, session: SessionDep,
+    tally: TallyDep, session: SessionDep, actor: AccountsDep,
     file: Annotated[UploadFile, File(description="The mapping sheet: Retailer Code and Tally Ledger columns")],
 ) -> LedgerAssignmentResult:
     file_name = (file.filename or "mapping.xlsx").replace("\\", "/").rsplit("/", 1)[-1][:255]
-    return ledger_mapping.upload_mapping(tally, session, data=file.file.read(), file_name=file_name)
+    return ledger_mapping.upload_mapping(tally, session, data=file.file.read(), file_name=file_name, actor=actor)

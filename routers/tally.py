@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 import tally_cache
 from database import SessionDep
-from routers.deps import PageDep, error_responses
+from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
 from schemas import BalanceRead, CacheEntryRead, LedgerPage, Page, RefreshResult, TallyStatus
 from tally_cache import TallyService
 
@@ -22,7 +22,7 @@ Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache
 
 
 @router.get("/tally/closing-balance", summary="One ledger's closing balance (positive = owes us)",
-            response_model=BalanceRead, responses=error_responses(404, 422, 502, 503))
+            response_model=BalanceRead, responses=error_responses(404, 422, 502, 503), dependencies=[VIEWER])
 def closing_balance(
     tally: TallyDep,
     session: SessionDep,
@@ -33,7 +33,7 @@ def closing_balance(
 
 
 @router.get("/tally/ledgers", summary="Ledgers of a group with their balances", response_model=LedgerPage,
-            responses=error_responses(422, 502, 503))
+            responses=error_responses(422, 502, 503), dependencies=[VIEWER])
 def list_ledgers(
     tally: TallyDep,
     session: SessionDep,
@@ -45,18 +45,18 @@ def list_ledgers(
 
 
 @router.get("/tally/status", summary="Is Tally reachable; last success and error; cache counters",
-            response_model=TallyStatus)
+            response_model=TallyStatus, responses=error_responses(), dependencies=[VIEWER])
 def tally_status(tally: TallyDep, session: SessionDep) -> TallyStatus:
     return tally_cache.status(tally, session)
 
 
 @router.get("/debug/tally-cache", summary="Cached balances with age and freshness", response_model=Page[CacheEntryRead],
-            responses=error_responses(422))
+            responses=error_responses(422), dependencies=[VIEWER])
 def tally_cache_entries(tally: TallyDep, session: SessionDep, page: PageDep) -> Page[CacheEntryRead]:
     return tally_cache.cache_entries(tally, session, page=page)
 
 
 @router.post("/admin/tally/refresh", summary="Read the debtors group from Tally now", response_model=RefreshResult,
              responses=error_responses(502, 503))
-def refresh(tally: TallyDep) -> RefreshResult:
-    return tally_cache.refresh_now(tally)
+def refresh(tally: TallyDep, session: SessionDep, actor: AccountsDep) -> RefreshResult:
+    return tally_cache.refresh_now(tally, session, actor=actor)

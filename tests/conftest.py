@@ -7,7 +7,9 @@ every table is emptied before each test.
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +87,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    """The real app, sending an admin API key."""
+    with open_client(settings) as test_client:
         yield test_client
 
 
@@ -198,5 +201,20 @@ def tally_settings(database_url: str, tmp_path: Path, tally: TallyServer) -> Set
 
 @pytest.fixture
 def tally_client_app(tally_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(tally_settings)) as test_client:
+    with open_client(tally_settings) as test_client:
+        yield test_client
+
+
+# --- API keys: every endpoint but /, /health and the docs needs one ---------------------------
+
+@contextmanager
+def open_client(settings: Settings, *, role: str | None = "admin") -> Iterator[TestClient]:
+    """The real app with a key of `role` in every request's X-API-Key header (None: no key)."""
+    import keys
+
+    with TestClient(create_app(settings)) as test_client:
+        if role is not None:
+            with test_client.app.state.sessionmaker() as session:
+                created = keys.create_key(session, name=f"test-{role}-{uuid.uuid4().hex[:6]}", role=role)
+            test_client.headers["X-API-Key"] = created.key
         yield test_client

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from devtools.tally_emulator import Ledger, TallyServer
 from main import create_app
-from tests.conftest import TALLY_COMPANY, make_settings
+from tests.conftest import TALLY_COMPANY, make_settings, open_client
 from tests.prm_factory import row, sheet
 
 MakeXlsx = Callable[..., Path]
@@ -186,7 +186,7 @@ class TestWhenTallyIsDown:
         set_ledgers(own_tally, ("Sharma Mobile Point", "-1000.00"))
         settings = make_settings(database_url=database_url, tally_host=own_tally.url, tally_company=TALLY_COMPANY,
                                  tally_read_timeout_seconds=0.5)
-        with TestClient(create_app(settings)) as client:
+        with open_client(settings) as client:
             import_rows(client, make_xlsx, shop(1, "R1", "Sharma Mobile Point"))
             set_prices(client, G1="100.00")
             assert report(client)["rows"][0]["balance_source"] == "live"
@@ -203,7 +203,7 @@ class TestWhenTallyIsDown:
                                                                         make_xlsx: MakeXlsx) -> None:
         settings = make_settings(database_url=database_url, tally_host=own_tally.url, tally_company=TALLY_COMPANY)
         own_tally.stop()
-        with TestClient(create_app(settings)) as client:
+        with open_client(settings) as client:
             import_rows(client, make_xlsx, shop(1, "R1", "Sharma Mobile Point"))
             client.put("/admin/retailers/R1/ledger", json={"ledger_name": None})
             with client.app.state.sessionmaker() as session:

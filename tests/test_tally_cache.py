@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from devtools.tally_emulator import Ledger, TallyServer
 from main import create_app
-from tests.conftest import TALLY_COMPANY, make_settings
+from tests.conftest import TALLY_COMPANY, make_settings, open_client
 
 
 def balance(client: TestClient, ledger: str, **params: str) -> dict:
@@ -23,7 +23,7 @@ def balance(client: TestClient, ledger: str, **params: str) -> dict:
 def app_on_own_tally(database_url: str, own_tally: TallyServer) -> Iterator[TestClient]:
     settings = make_settings(database_url=database_url, tally_host=own_tally.url, tally_company=TALLY_COMPANY,
                              tally_read_timeout_seconds=0.5)
-    with TestClient(create_app(settings)) as client:
+    with open_client(settings) as client:
         yield client
 
 
@@ -59,7 +59,7 @@ class TestCaching:
     def test_an_expired_entry_is_read_again(self, database_url: str, tally: TallyServer) -> None:
         settings = make_settings(database_url=database_url, tally_host=tally.url, tally_company=TALLY_COMPANY,
                                  cache_ttl_minutes=0.005)  # 0.3 s
-        with TestClient(create_app(settings)) as client:
+        with open_client(settings) as client:
             balance(client, "Sharma Mobile Point")
             assert balance(client, "Sharma Mobile Point")["source"] == "cache"
             tally.state.companies[0].ledgers[0] = Ledger("Sharma Mobile Point", "Sundry Debtors", "-130000.00")
@@ -120,7 +120,7 @@ class TestWhenTallyFails:
     def test_a_tally_error_with_nothing_cached_is_502_with_tallys_message(self, database_url: str,
                                                                           tally: TallyServer) -> None:
         settings = make_settings(database_url=database_url, tally_host=tally.url, tally_company="Wrong Company Pvt Ltd")
-        with TestClient(create_app(settings)) as client:
+        with open_client(settings) as client:
             response = client.get("/tally/closing-balance", params={"ledger": "Sharma Mobile Point"})
 
         assert response.status_code == 502

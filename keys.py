@@ -1,0 +1,102 @@
+"""API keys and roles: create, list, revoke, and check a key presented with a request.
+
+Keys are 32 random bytes (URL-safe text); only their SHA-256 is stored. A slow password hash
+is not needed for random keys of this length, and a fast one keeps every request cheap.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import audit
+import errors
+from models import ApiKey, utcnow
+from schemas import ApiKeyCreated, ApiKeyRead
+
+ROLES = ("viewer", "accounts", "admin")  # each includes everything before it
+KEY_PREFIX = "dba_"
+LAST_USED_EVERY = timedelta(minutes=1)  # refresh last_used_at at most this often: no write per request
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: the key's name and role, and where the request came from."""
+
+    name: str
+    role: str
+    address: str | None = None
+    request_id: str | None = None
+
+
+SYSTEM = Actor(name="system", role="admin")
+
+
+def role_allows(role: str, needed: str) -> bool:
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_key(session: Session, *, name: str, role: str, actor: Actor = SYSTEM) -> ApiKeyCreated:
+    """A new key; the plain key is in the answer once and never stored."""
+    name = name.strip()
+    if role not in ROLES:
+        raise errors.InvalidInput(f"Role must be one of {', '.join(ROLES)}, not {role!r}.",
+                                  [errors.item(["body", "role"], f"one of {', '.join(ROLES)}")])
+    if not name or len(name) > 100:
+        raise errors.InvalidInput("A key needs a name of 1 to 100 characters, e.g. 'accounts-desk-1'.",
+                                  [errors.item(["body", "name"], "1 to 100 characters")])
+    if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+        raise errors.Conflict(f"A key named {name!r} already exists; pick another name or revoke that one.")
+    plain = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, role=role, key_hash=hash_key(plain), prefix=plain[:10])
+    session.add(key)
+    session.flush()
+    audit.record(session, actor, "key.create", target=name, detail={"role": role})
+    session.commit()
+    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=plain)
+
+
+def list_keys(session: Session) -> list[ApiKeyRead]:
+    return [ApiKeyRead.model_validate(key) for key in session.scalars(select(ApiKey).order_by(ApiKey.id))]
+
+
+def revoke_key(session: Session, *, name: str, actor: Actor = SYSTEM) -> ApiKeyRead:
+    key = session.scalars(select(ApiKey).where(ApiKey.name == name)).first()
+    if key is None:
+        raise errors.NotFound(f"There is no key named {name!r}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit.record(session, actor, "key.revoke", target=name)
+    session.commit()
+    return ApiKeyRead.model_validate(key)
+
+
+def count_active(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))) or 0
+
+
+def authenticate(session: Session, *, presented: str | None, needed: str, address: str | None,
+                 request_id: str | None) -> Actor:
+    """The actor behind a presented key; 401 for none or an unknown or revoked key, 403 for a low role."""
+    if not presented:
+        raise errors.Unauthorized("This needs an API key in the X-API-Key header; ask an admin for one "
+                                  "(python manage.py create-key NAME ROLE).")
+    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(presented.strip()))).first()
+    if key is None or key.revoked_at is not None:
+        raise errors.Unauthorized("The API key is unknown or revoked; ask an admin for a valid one.")
+    if not role_allows(key.role, needed):
+        raise errors.Forbidden(f"The key {key.name!r} has the {key.role} role; this needs {needed} or above.")
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
+        key.last_used_at = now
+        session.commit()
+    else:
+        session.rollback()  # end the read: the route's service starts its own transaction
+    return Actor(name=key.name, role=key.role, address=address, request_id=request_id)

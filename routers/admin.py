@@ -1,0 +1,46 @@
+"""API keys and the audit trail (admin only)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+import audit
+import keys
+from database import SessionDep
+from routers.deps import AdminDep, PageDep, error_responses
+from schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, AuditEntryRead, Page
+
+router = APIRouter(tags=["admin"])
+
+
+@router.post("/admin/keys", summary="Create an API key (shown once)", response_model=ApiKeyCreated, status_code=201,
+             responses=error_responses(409, 422))
+def create_key(session: SessionDep, actor: AdminDep, body: ApiKeyCreate) -> ApiKeyCreated:
+    return keys.create_key(session, name=body.name, role=body.role, actor=actor)
+
+
+@router.get("/admin/keys", summary="API keys (never the keys themselves)", response_model=list[ApiKeyRead],
+            responses=error_responses())
+def list_keys(session: SessionDep, actor: AdminDep) -> list[ApiKeyRead]:
+    return keys.list_keys(session)
+
+
+@router.delete("/admin/keys/{name}", summary="Revoke an API key", response_model=ApiKeyRead,
+               responses=error_responses(404, 422))
+def revoke_key(session: SessionDep, actor: AdminDep, name: Annotated[str, Path(max_length=100)]) -> ApiKeyRead:
+    return keys.revoke_key(session, name=name, actor=actor)
+
+
+@router.get("/admin/audit", summary="The audit trail, newest first", response_model=Page[AuditEntryRead],
+            responses=error_responses(422))
+def list_audit(
+    session: SessionDep,
+    actor: AdminDep,
+    page: PageDep,
+    by: Annotated[str | None, Query(max_length=100, description="Key name")] = None,
+    action: Annotated[str | None, Query(max_length=40, description="e.g. prices, prm.import, key")] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+) -> Page[AuditEntryRead]:
+    return audit.list_entries(session, page=page, actor=by, action=action, since=since, until=until)
