@@ -7,13 +7,15 @@ is not needed for random keys of this length, and a fast one keeps every request
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import audit
 import errors
+from database import begin_write
 from models import ApiKey, utcnow
 from schemas import ApiKeyCreated, ApiKeyRead
 
@@ -52,6 +54,8 @@ def create_key(session: Session, *, name: str, role: str, actor: Actor = SYSTEM)
     if not name or len(name) > 100:
         raise errors.InvalidInput("A key needs a name of 1 to 100 characters, e.g. 'accounts-desk-1'.",
                                   [errors.item(["body", "name"], "1 to 100 characters")])
+    session.rollback()
+    begin_write(session)  # the name check and the insert in one write transaction
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise errors.Conflict(f"A key named {name!r} already exists; pick another name or revoke that one.")
     plain = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -68,6 +72,8 @@ def list_keys(session: Session) -> list[ApiKeyRead]:
 
 
 def revoke_key(session: Session, *, name: str, actor: Actor = SYSTEM) -> ApiKeyRead:
+    session.rollback()
+    begin_write(session)
     key = session.scalars(select(ApiKey).where(ApiKey.name == name)).first()
     if key is None:
         raise errors.NotFound(f"There is no key named {name!r}.")
@@ -93,10 +99,20 @@ def authenticate(session: Session, *, presented: str | None, needed: str, addres
         raise errors.Unauthorized("The API key is unknown or revoked; ask an admin for a valid one.")
     if not role_allows(key.role, needed):
         raise errors.Forbidden(f"The key {key.name!r} has the {key.role} role; this needs {needed} or above.")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
-        key.last_used_at = now
+    actor = Actor(name=key.name, role=key.role, address=address, request_id=request_id)
+    now, key_id = utcnow(), key.id
+    stale = key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY
+    session.rollback()  # end the read: a write must not follow a read in one SQLite transaction
+    if stale:
+        _touch(session, key_id=key_id, now=now)
+    return actor
+
+
+def _touch(session: Session, *, key_id: int, now: datetime) -> None:
+    """Best effort: a busy database must not turn a good key into an error."""
+    try:
+        begin_write(session)
+        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
         session.commit()
-    else:
-        session.rollback()  # end the read: the route's service starts its own transaction
-    return Actor(name=key.name, role=key.role, address=address, request_id=request_id)
+    except OperationalError:
+        session.rollback()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import audit
 import errors
+from database import begin_write
 import tally_cache
 from keys import SYSTEM, Actor
 from models import Retailer, TallyLedgerCache
@@ -150,6 +151,12 @@ def _assign(service: TallyService, session: Session, items: list[LedgerAssignmen
         shown = "; ".join(f"{errors.field_path(p.loc)}: {p.msg}" for p in problems[:5])
         raise errors.InvalidInput(f"{len(problems)} of {len(items)} mappings are invalid, so none was saved: {shown}.",
                                   problems)
+    # Checks done (they may have asked Tally); now write in one transaction that writes first.
+    wanted_by_code = {retailer.code: wanted for retailer, wanted in changes}
+    session.rollback()
+    begin_write(session)
+    changes = [(retailer, wanted_by_code[retailer.code]) for retailer in session.scalars(
+        select(Retailer).where(Retailer.code.in_(list(wanted_by_code))))]
     result = {"updated": 0, "cleared": 0, "unchanged": 0}
     for retailer, wanted in changes:
         if retailer.tally_ledger_name == wanted:

@@ -204,6 +204,7 @@ def _finish(run: PrmSyncRun, status: str, started: float, message: str | None = 
 def _fail(session: Session, run_id: int, started: float, message: str, parsed: ParsedRows | None = None) -> None:
     """Record a failed run in a fresh transaction, after the data transaction was rolled back."""
     session.rollback()
+    begin_write(session)
     run = session.get(PrmSyncRun, run_id)
     assert run is not None
     if parsed is not None:
@@ -287,13 +288,16 @@ def import_workbook(
         if previous is not None and previous.file_sha256 == sha256 and not options.force and not options.dry_run:
             log.info("import of %s skipped: same bytes as run %d", file_name, previous.id)
             return _duplicate_summary(session, previous)
+        previous_id = previous.id if previous else None  # read now: the rollback below expires `previous`
+        session.rollback()
+        begin_write(session)  # the checks above were reads; the run row is a write
         run = PrmSyncRun(status="running", phase="reading", file_name=file_name, file_sha256=sha256,
                          file_bytes=len(data), options=options.describe(), started_by=actor.name)
         session.add(run)
         session.commit()
         try:
             with _cyclic_gc_paused():
-                return _run_import(session, run, data, options, previous, progress, now or utcnow(), actor)
+                return _run_import(session, run, data, options, previous_id, progress, now or utcnow(), actor)
         finally:
             _live.pop(run.id, None)
     finally:
@@ -301,7 +305,7 @@ def import_workbook(
 
 
 def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportOptions,
-                previous: PrmSyncRun | None, progress_callback: ProgressFn | None, now: datetime,
+                previous_id: int | None, progress_callback: ProgressFn | None, now: datetime,
                 actor: Actor) -> ImportSummary:
     started = time.perf_counter()
     run_id = run.id
@@ -333,7 +337,6 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
                 f"{run.file_name}: none of the {run.rows_total} rows is valid, so nothing was imported.",
                 _row_error_items(parsed.errors))
         progress("writing", parsed.rows_total, commit=True)
-        previous_id = previous.id if previous else None
         begin_write(session)
         plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id, stored=stored_devices.result())
         if (plan.stock_units_before and not options.confirm_shrink
@@ -400,6 +403,7 @@ def _finish_dry_run(session: Session, run_id: int, started: float, parsed: Parse
     )
     activations_new = store.new_activation_count(session, plan)
     session.rollback()  # nothing was written; end the read transaction before logging the run
+    begin_write(session)
     run = session.get(PrmSyncRun, run_id)
     assert run is not None
     _count(run, parsed)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import audit
 import errors
+from database import begin_write
 from models import TallyLedgerCache, utcnow
 from paging import PageParams, paginate
 from schemas import (
@@ -180,6 +181,7 @@ def refresh_group(service: TallyService, *, group: str | None = None, force: boo
                                                lambda: service.client.group_balances(group)))
         now = utcnow()
         with service.sessions() as session:
+            begin_write(session)  # read-then-write: take the write lock first (see database.begin_write)
             _store(session, balances, group=group, fetched_at=now,
                    claim=normalise_name(group) == normalise_name(service.debtors_group))
             # Ledgers Tally no longer lists under the group are gone from it: drop them.
@@ -203,6 +205,7 @@ def _refresh_one(service: TallyService, name: str) -> bool:
         if balance is None or balance.name_lost:
             return False
         with service.sessions() as session:
+            begin_write(session)
             _store(session, [balance], group=None, claim=False, fetched_at=utcnow())
             session.commit()
         return True
