@@ -6,6 +6,8 @@ is not needed for random keys of this length, and a fast one keeps every request
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -81,11 +83,51 @@ def revoke_key(session: Session, *, name: str, actor: Actor = SYSTEM) -> ApiKeyR
         key.revoked_at = utcnow()
         audit.record(session, actor, "key.revoke", target=name)
     session.commit()
+    KEY_CACHE.clear()
     return ApiKeyRead.model_validate(key)
 
 
 def count_active(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))) or 0
+
+
+class KeyCache:
+    """Recently checked keys (by hash), so most requests need no database read.
+
+    An entry lives `ttl` seconds; revoking a key in this process clears the cache at once.
+    """
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[Actor, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, presented: str | None) -> Actor | None:
+        if not presented:
+            return None
+        entry = self._entries.get(hash_key(presented.strip()))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, presented: str, actor: Actor) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[hash_key(presented.strip())] = (Actor(actor.name, actor.role), time.monotonic() + self.ttl)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+KEY_CACHE = KeyCache()
+
+
+def check_role(known: Actor, *, needed: str, address: str | None, request_id: str | None) -> Actor:
+    if not role_allows(known.role, needed):
+        raise errors.Forbidden(f"The key {known.name!r} has the {known.role} role; this needs {needed} or above.")
+    return Actor(name=known.name, role=known.role, address=address, request_id=request_id)
 
 
 def authenticate(session: Session, *, presented: str | None, needed: str, address: str | None,
@@ -97,9 +139,8 @@ def authenticate(session: Session, *, presented: str | None, needed: str, addres
     key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(presented.strip()))).first()
     if key is None or key.revoked_at is not None:
         raise errors.Unauthorized("The API key is unknown or revoked; ask an admin for a valid one.")
-    if not role_allows(key.role, needed):
-        raise errors.Forbidden(f"The key {key.name!r} has the {key.role} role; this needs {needed} or above.")
-    actor = Actor(name=key.name, role=key.role, address=address, request_id=request_id)
+    actor = check_role(Actor(name=key.name, role=key.role), needed=needed, address=address, request_id=request_id)
+    KEY_CACHE.put(presented, actor)
     now, key_id = utcnow(), key.id
     stale = key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY
     session.rollback()  # end the read: a write must not follow a read in one SQLite transaction

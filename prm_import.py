@@ -336,7 +336,7 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
             raise RowsRejected(
                 f"{run.file_name}: none of the {run.rows_total} rows is valid, so nothing was imported.",
                 _row_error_items(parsed.errors))
-        progress("writing", parsed.rows_total, commit=True)
+        progress("comparing", parsed.rows_total, commit=True)
         begin_write(session)
         plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id, stored=stored_devices.result())
         if (plan.stock_units_before and not options.confirm_shrink
@@ -349,6 +349,7 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
         if options.dry_run:
             return _finish_dry_run(session, run_id, started, parsed, ignored, plan)
 
+        progress("writing", parsed.rows_total)  # from here on the transaction writes
         run.products_created = store.upsert_products(session, parsed.products)
         run.retailers_created, run.retailers_updated = store.upsert_retailers(session, parsed.retailers, run_id)
         progress("snapshot", parsed.rows_total)

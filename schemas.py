@@ -144,7 +144,7 @@ class SyncRunRead(ORMRead):
     options: str
     sheet: str | None
     header_row: int | None
-    phase: str
+    phase: str = Field(description="reading | validating | comparing | writing | snapshot | done")
     rows_total: int
     rows_processed: int
     rows_imported: int

@@ -1,19 +1,19 @@
 """Dependencies shared by the routers."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 import keys
-from database import SessionDep
 
 from paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
 from schemas import ErrorBody
 
 
-def page_params(
+async def page_params(  # async: a pure function needs no trip to the thread pool
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page (1-1000).")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
 ) -> PageParams:
@@ -37,12 +37,20 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="An API key (python manage.py create-key NAME ROLE).")
 
 
-def requires(role: str) -> Callable[..., keys.Actor]:
-    def check(request: Request, session: SessionDep,
-              presented: Annotated[str | None, Security(api_key_header)] = None) -> keys.Actor:
-        return keys.authenticate(session, presented=presented, needed=role,
-                                 address=request.client.host if request.client else None,
-                                 request_id=getattr(request.state, "request_id", None))
+def requires(role: str) -> Callable[..., Awaitable[keys.Actor]]:
+    async def check(request: Request, presented: Annotated[str | None, Security(api_key_header)] = None) -> keys.Actor:
+        address = request.client.host if request.client else None
+        request_id = getattr(request.state, "request_id", None)
+        known = keys.KEY_CACHE.get(presented)
+        if known is not None:  # the common case: no database, no thread
+            return keys.check_role(known, needed=role, address=address, request_id=request_id)
+
+        def look_up() -> keys.Actor:
+            with request.app.state.sessionmaker() as session:
+                return keys.authenticate(session, presented=presented, needed=role, address=address,
+                                         request_id=request_id)
+
+        return await run_in_threadpool(look_up)
 
     return check
 

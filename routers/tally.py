@@ -13,7 +13,7 @@ from tally_cache import TallyService
 router = APIRouter(tags=["tally"])
 
 
-def get_tally(request: Request) -> TallyService:
+async def get_tally(request: Request) -> TallyService:
     return request.app.state.tally  # type: ignore[no-any-return]
 
 

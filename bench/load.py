@@ -1,0 +1,152 @@
+"""Load test: N concurrent clients against the list and report endpoints, for a bounded time.
+
+    python bench/load.py [--clients 50] [--seconds 20] [--url URL --key KEY]
+
+Without --url it starts its own service on 127.0.0.1 (SQLite in a temporary folder, a loopback
+Tally emulator, a 20,000-device import and prices), exactly as `make run` would serve it. It
+prints requests per second, p50/p95/p99 per endpoint and the error count. Target (issue #8):
+zero errors and p95 under 100 ms for the list endpoints. Only 127.0.0.1 is ever contacted.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
+from devtools.tally_emulator import Company, Ledger, TallyServer, TallyState  # noqa: E402
+
+LIST_PATHS = ["/retailers", "/products", "/inventory?retailer_code=RT100007", "/activations?limit=100",
+              "/retailers?search=sharma", "/debug/sync-logs"]
+REPORT_PATH = "/reports/negative"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def prepare_service(workdir: Path) -> tuple[str, str, subprocess.Popen[bytes], TallyServer]:
+    import database
+    import keys
+
+    book, db = workdir / "prm.xlsx", workdir / "load.db"
+    generate(book, rows=20_000, retailers=300, goods=60)
+    ledgers = [Ledger(r.name, "Sundry Debtors", f"-{random.Random(n).randrange(10**7) / 100:.2f}")
+               for n, r in enumerate(make_retailers(300, random.Random(7)))]
+    tally = TallyServer(0, TallyState([Company("Load Test Co", {"Sundry Debtors": None}, ledgers)])).start()
+    url = f"sqlite:///{db}"
+    engine = database.make_engine(url)
+    database.upgrade_schema(engine)
+    with database.make_sessionmaker(engine)() as session:
+        admin = keys.create_key(session, name="load-admin", role="admin").key
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "TALLY_HOST": tally.url, "TALLY_COMPANY": "Load Test Co", "LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    with httpx.Client(base_url=base, headers={"X-API-Key": admin}, timeout=300, trust_env=False) as client:
+        client.post("/run/prm-sync", files={"file": ("prm.xlsx", book.read_bytes())}).raise_for_status()
+        client.post("/admin/products/prices", json={"updates": [
+            {"goods_id": g, "price": f"{9000 + n * 11}.00"} for n, (g, _) in enumerate(make_goods(60))]}).raise_for_status()
+        client.get(REPORT_PATH).raise_for_status()  # warm the Tally cache
+    return base, admin, server, tally
+
+
+async def run_load(base: str, key: str, clients: int, seconds: float) -> dict[str, list[float]]:
+    latencies: dict[str, list[float]] = {}
+    errors: list[str] = []
+    deadline = time.perf_counter() + seconds
+    paths = LIST_PATHS * 4 + [REPORT_PATH]  # mostly lists, now and then the report
+
+    async def client_loop(number: int) -> None:
+        rng = random.Random(number)
+        async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=30, trust_env=False) as client:
+            while time.perf_counter() < deadline:
+                path = rng.choice(paths)
+                started = time.perf_counter()
+                try:
+                    response = await client.get(path)
+                    ok = response.status_code == 200
+                except httpx.HTTPError as exc:
+                    ok, response = False, None
+                    errors.append(f"{path}: {type(exc).__name__}")
+                elapsed = time.perf_counter() - started
+                if ok:
+                    latencies.setdefault(path.split("?")[0] if path != REPORT_PATH else path, []).append(elapsed)
+                elif response is not None:
+                    errors.append(f"{path}: HTTP {response.status_code}")
+
+    await asyncio.gather(*(client_loop(n) for n in range(clients)))
+    latencies["errors"] = [float(len(errors))]
+    if errors:
+        print("first errors:", errors[:5])
+    return latencies
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--url", help="a running service on 127.0.0.1 (default: start one)")
+    parser.add_argument("--key", help="an API key for --url")
+    args = parser.parse_args()
+    if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
+        raise SystemExit("load tests only run against 127.0.0.1 / localhost")
+
+    server = tally = None
+    if args.url:
+        base, key = args.url.rstrip("/"), args.key or ""
+    else:
+        print("preparing a service with 20,000 devices, 300 retailers ...", flush=True)
+        base, key, server, tally = prepare_service(Path(tempfile.mkdtemp(prefix="bench-load-")))
+    try:
+        started = time.perf_counter()
+        latencies = asyncio.run(run_load(base, key, args.clients, args.seconds))
+        elapsed = time.perf_counter() - started
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        if tally is not None:
+            tally.stop()
+
+    errors = int(latencies.pop("errors")[0])
+    total = sum(len(values) for values in latencies.values())
+    everything = [value for path, values in latencies.items() if path != REPORT_PATH for value in values]
+    print(f"\n{args.clients} clients for {elapsed:.0f} s: {total} requests, {total / elapsed:.0f} requests/s, {errors} errors")
+    print(f"{'endpoint':<24} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for path, values in sorted(latencies.items()):
+        print(f"{path:<24} {len(values):>7} {statistics.median(values) * 1000:>8.1f} "
+              f"{percentile(values, 0.95) * 1000:>8.1f} {percentile(values, 0.99) * 1000:>8.1f}")
+    print(f"{'all list endpoints':<24} {len(everything):>7} {statistics.median(everything) * 1000:>8.1f} "
+          f"{percentile(everything, 0.95) * 1000:>8.1f} {percentile(everything, 0.99) * 1000:>8.1f}   (target p95 < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()

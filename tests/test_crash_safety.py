@@ -1,0 +1,124 @@
+"""Kill the real server with SIGKILL in the middle of an import's write; nothing may change."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+
+import database
+import keys
+from devtools.sample_prm import generate
+from tests.conftest import table_contents
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": database_url, "TALLY_HOST": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError("the server did not start")
+
+
+@pytest.fixture
+def admin_key(database_url: str) -> str:
+    engine = database.make_engine(database_url)
+    database.upgrade_schema(engine)
+    with database.make_sessionmaker(engine)() as session:
+        key = keys.create_key(session, name="crash-test", role="admin").key
+    engine.dispose()
+    return key
+
+
+@pytest.fixture
+def workbooks(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    small, large = tmp_path / "small.xlsx", tmp_path / "large.xlsx"
+    generate(small, rows=2000, retailers=50, goods=20)
+    generate(large, rows=100_000, retailers=500, goods=200, seed=9)
+    yield small, large
+
+
+def test_a_server_killed_mid_write_leaves_every_table_as_it_was(database_url: str, admin_key: str,
+                                                                  workbooks: tuple[Path, Path]) -> None:
+    small, large = workbooks
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    headers = {"X-API-Key": admin_key}
+    server = start_server(database_url, port)
+    try:
+        first = httpx.post(f"{url}/run/prm-sync", headers=headers, files={"file": ("small.xlsx", small.read_bytes())},
+                           timeout=60)
+        assert first.status_code == 200, first.text
+        engine = create_engine(database_url)
+        before = table_contents(engine)
+
+        with httpx.Client(timeout=120) as uploader:
+            request = uploader.build_request("POST", f"{url}/run/prm-sync", headers=headers,
+                                             files={"file": ("large.xlsx", large.read_bytes())})
+            import threading
+
+            threading.Thread(target=lambda: _send_ignoring_errors(uploader, request), daemon=True).start()
+            phase = _wait_for_write_phase(url, headers)
+            os.kill(server.pid, signal.SIGKILL)
+            server.wait(10)
+        assert phase in ("writing", "snapshot"), f"killed in phase {phase}"
+
+        after_kill = table_contents(engine)
+        server = start_server(database_url, port)
+        runs = httpx.get(f"{url}/debug/sync-logs", headers=headers).json()["items"]
+        after_restart = table_contents(engine)
+        engine.dispose()
+    finally:
+        server.kill()
+        server.wait(10)
+
+    assert after_kill == before
+    assert after_restart == before
+    assert [run["status"] for run in runs] == ["abandoned", "success"]
+    assert "nothing from it was saved" in runs[0]["message"]
+
+
+def _send_ignoring_errors(client: httpx.Client, request: httpx.Request) -> None:
+    try:
+        client.send(request)
+    except httpx.HTTPError:
+        pass  # the server is killed under it
+
+
+def _wait_for_write_phase(url: str, headers: dict[str, str]) -> str:
+    deadline = time.time() + 90
+    phase = "none"
+    while time.time() < deadline:
+        try:
+            items = httpx.get(f"{url}/debug/sync-logs", params={"status": "running"}, headers=headers, timeout=5).json()["items"]
+        except httpx.HTTPError:
+            items = []
+        if items:
+            phase = items[0]["phase"]
+            if phase in ("writing", "snapshot"):
+                return phase
+        time.sleep(0.01)
+    return phase
