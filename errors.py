@@ -138,6 +138,8 @@ async def _on_http_exception(request: Request, exc: StarletteHTTPException) -> J
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"There is no endpoint at {request.url.path}; see /docs for the list."
+    elif exc.status_code == 400 and detail == "There was an error parsing the body":
+        detail = "The request body could not be read: it is not valid JSON or form data, or it is nested too deeply."
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}; see /docs for the allowed methods."
     response = _body(detail, [], exc.status_code)

@@ -1,0 +1,68 @@
+"""What a careless or hostile client can send: each gets a clear 4xx and nothing is written."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from tests.conftest import table_contents
+
+
+@pytest.mark.parametrize(("path", "params", "field"), [
+    ("/retailers", {"limit": -1}, "limit"),
+    ("/retailers", {"limit": 0}, "limit"),
+    ("/retailers", {"offset": 10**12}, "offset"),
+    ("/retailers", {"search": "x" * 5000}, "search"),
+    ("/activations", {"since": "yesterday"}, "since"),
+    ("/debug/price-history", {"source": "hacker"}, "source"),
+    ("/reports/negative", {"min_od": "1e400"}, "min_od"),
+    ("/reports/negative", {"format": "pdf"}, "format"),
+])
+def test_absurd_query_values_are_422_naming_the_field(client: TestClient, path: str, params: dict, field: str) -> None:
+    response = client.get(path, params=params)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", field]
+
+
+def test_a_body_that_is_not_utf8_json_is_422(client: TestClient, engine: Engine) -> None:
+    before = table_contents(engine)
+
+    response = client.post("/admin/products/prices", content=b"\xff\xfe{\x00", headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert table_contents(engine) == before
+
+
+def test_a_body_of_the_wrong_content_type_is_422(client: TestClient) -> None:
+    response = client.post("/admin/products/prices", content=b"goods_id=P1&price=1",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    assert response.status_code == 422
+
+
+def test_a_very_long_name_is_refused(client: TestClient) -> None:
+    response = client.post("/admin/products/prices", json={"updates": [{"goods_id": "P1", "name": "n" * 10_000, "price": 1}]})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "updates", 0, "name"]
+
+
+def test_too_many_updates_in_one_request_are_refused(client: TestClient) -> None:
+    updates = [{"goods_id": f"P{n}", "name": "n", "price": 1} for n in range(20_001)]
+
+    response = client.post("/admin/products/prices", json={"updates": updates})
+
+    assert response.status_code == 422
+
+
+def test_a_json_bomb_of_nesting_is_a_400_not_a_500(client: TestClient) -> None:
+    response = client.post("/admin/products/prices", content=b"[" * 100_000 + b"]" * 100_000,
+                           headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("The request body could not be read")
+
+
+def test_a_path_traversal_in_a_path_parameter_is_just_a_missing_thing(client: TestClient) -> None:
+    assert client.get("/retailers/..%2F..%2Fetc%2Fpasswd").status_code in (404, 422)
+    assert client.get("/products/%00").status_code == 404
