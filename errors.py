@@ -138,14 +138,38 @@ async def _on_http_exception(request: Request, exc: StarletteHTTPException) -> J
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"There is no endpoint at {request.url.path}; see /docs for the list."
-    elif exc.status_code == 400 and detail == "There was an error parsing the body":
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 400 and detail == "There was an error parsing the body":
+        # The body's bytes are not JSON or form data at all: unprocessable, like any other bad body.
+        status = 422
         detail = "The request body could not be read: it is not valid JSON or form data, or it is nested too deeply."
-    elif exc.status_code == 405:
+    elif status == 405:
         detail = f"{request.method} is not allowed on {request.url.path}; see /docs for the allowed methods."
-    response = _body(detail, [], exc.status_code)
-    for key, value in (exc.headers or {}).items():
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    response = _body(detail, [], status)
+    for key, value in headers.items():
         response.headers[key] = value
     return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    routes = list(request.app.router.routes)
+    while routes:
+        route = routes.pop()
+        included = getattr(route, "original_router", None)  # FastAPI wraps each included router
+        if included is not None:
+            routes.extend(included.routes)
+            continue
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 async def _on_integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:

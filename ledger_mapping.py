@@ -23,7 +23,7 @@ from paging import PageParams
 from prm.cells import cell_text
 from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
 from tally_cache import TallyService
-from tally_client import normalise_name
+from tally_client import check_name, normalise_name
 from workbooks import FileProblem, HeaderSpec, open_sheet
 
 SUGGESTIONS = 3
@@ -137,6 +137,7 @@ def _assign(service: TallyService, session: Session, items: list[LedgerAssignmen
             continue
         wanted = item.ledger_name or None
         if wanted is not None:
+            wanted = check_name(wanted, field=[*loc, "ledger_name"])
             spelled = _ledger_exists(service, session, wanted, ledgers)
             if spelled is None:
                 closest = suggest(wanted, item.retailer_code, ledgers, fuzzy)

@@ -4,6 +4,7 @@ Money is always `Money`: a Decimal with two places that JSON carries as a string
 so no client ever parses a rupee amount into a binary float.
 """
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
@@ -21,6 +22,19 @@ Money = Annotated[
 ]
 
 T = TypeVar("T")
+
+
+def _iso_only(value: object) -> object:
+    """Query dates must be written as dates: pydantic would read "0.5" as a Unix timestamp."""
+    if isinstance(value, str) and not _ISO_START.match(value):
+        raise PydanticCustomError("datetime_format", "must be an ISO date-time like 2026-11-21T00:00:00+05:30")
+    return value
+
+
+_ISO_START = re.compile(r"\s*\d{4}-\d{2}-\d{2}")
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class ErrorItem(BaseModel):

@@ -35,7 +35,7 @@ from schemas import (
     TallyCounters,
     TallyStatus,
 )
-from tally_client import LedgerBalance, TallyClient, normalise_name
+from tally_client import LedgerBalance, TallyClient, check_name, normalise_name
 
 if TYPE_CHECKING:
     from keys import Actor
@@ -232,7 +232,7 @@ def _not_found(service: TallyService, name: str) -> errors.NotFound:
 
 def get_balance(service: TallyService, session: Session, *, ledger: str, refresh: bool = False) -> BalanceRead:
     """One ledger's closing balance (positive = owes us)."""
-    name = " ".join(ledger.split())
+    name = check_name(ledger, field=["query", "ledger"])
     if not name:
         raise errors.InvalidInput("Give the ledger name, e.g. ?ledger=Sharma Mobile Point.",
                                   [errors.item(["query", "ledger"], "must not be empty")])
@@ -274,7 +274,7 @@ def get_balance(service: TallyService, session: Session, *, ledger: str, refresh
 def list_ledgers(service: TallyService, session: Session, *, page: PageParams, group: str | None = None,
                  refresh: bool = False) -> LedgerPage:
     """Ledgers of a group with balances; refreshed first when stale, stale ones kept when Tally fails."""
-    group = " ".join((group or service.debtors_group).split())
+    group = check_name(group or service.debtors_group, field=["query", "group"])
     fetched = _group_fetched_at(session, group)
     source, warning = "cache", None
     if refresh or fetched is None or not service.is_fresh(fetched):

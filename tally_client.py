@@ -17,7 +17,8 @@ import requests
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from errors import TallyError, TallyUnavailable
+from errors import InvalidInput, TallyError, TallyUnavailable
+from schemas import ErrorItem
 from money import to_money
 
 BANNER_TEXT = "Server is Running"
@@ -28,6 +29,14 @@ COLLECTION_ID = "PartyBalances"
 
 
 # --- pure half: requests ------------------------------------------------------------------------
+
+
+def check_name(value: str, *, field: list[str | int]) -> str:
+    """A Tally name from a person: trimmed, without control characters (XML cannot carry them)."""
+    if any(ord(char) < 32 or 0x7F <= ord(char) < 0xA0 for char in value):
+        raise InvalidInput(f"{value.strip()[:60]!r} contains control characters; Tally names cannot hold them.",
+                           [ErrorItem(loc=field, msg="contains control characters", type="invalid")])
+    return " ".join(value.split())
 
 
 def xml_text(value: str) -> str:

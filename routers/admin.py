@@ -9,7 +9,7 @@ import audit
 import keys
 from database import SessionDep
 from routers.deps import AdminDep, PageDep, error_responses
-from schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, AuditEntryRead, Page
+from schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, AuditEntryRead, IsoDateTime, Page
 
 router = APIRouter(tags=["admin"])
 
@@ -40,7 +40,7 @@ def list_audit(
     page: PageDep,
     by: Annotated[str | None, Query(max_length=100, description="Key name")] = None,
     action: Annotated[str | None, Query(max_length=40, description="e.g. prices, prm.import, key")] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[IsoDateTime | None, Query()] = None,
+    until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[AuditEntryRead]:
     return audit.list_entries(session, page=page, actor=by, action=action, since=since, until=until)

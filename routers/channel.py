@@ -9,7 +9,16 @@ import catalog
 import channel
 from database import SessionDep
 from routers.deps import VIEWER, PageDep, error_responses
-from schemas import ActivationRead, DeviceTimeline, InventoryItem, Page, ProductRead, RetailerDetail, RetailerRead
+from schemas import (
+    ActivationRead,
+    DeviceTimeline,
+    InventoryItem,
+    IsoDateTime,
+    Page,
+    ProductRead,
+    RetailerDetail,
+    RetailerRead,
+)
 
 router = APIRouter(tags=["channel"], dependencies=[VIEWER])
 SearchText = Annotated[str | None, Query(max_length=100, description="Part of a code or name, any case.")]
@@ -53,8 +62,8 @@ def list_activations(
     page: PageDep,
     retailer_code: Code = None,
     goods_id: Code = None,
-    since: Annotated[datetime | None, Query(description="ISO date-time, e.g. 2026-11-01T00:00:00+05:30")] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[IsoDateTime | None, Query(description="ISO date-time, e.g. 2026-11-01T00:00:00+05:30")] = None,
+    until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[ActivationRead]:
     return channel.list_activations(session, page=page, retailer_code=retailer_code, goods_id=goods_id,
                                     since=since, until=until)

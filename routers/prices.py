@@ -9,7 +9,15 @@ from fastapi.responses import Response
 import prices
 from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
-from schemas import Page, PriceAsOf, PriceHistoryRead, PriceUpdateRequest, PriceUpdateResult, ProductDetail
+from schemas import (
+    IsoDateTime,
+    Page,
+    PriceAsOf,
+    PriceHistoryRead,
+    PriceUpdateRequest,
+    PriceUpdateResult,
+    ProductDetail,
+)
 
 router = APIRouter(tags=["products and prices"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,7 +73,7 @@ def list_price_history(
     page: PageDep,
     goods_id: Annotated[str | None, Query(max_length=64)] = None,
     source: Annotated[str | None, Query(pattern="^(admin_api|price_upload|prm_sync)$")] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[IsoDateTime | None, Query()] = None,
+    until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[PriceHistoryRead]:
     return prices.list_price_history(session, page=page, goods_id=goods_id, source=source, since=since, until=until)

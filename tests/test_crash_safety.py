@@ -28,8 +28,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": database_url, "TALLY_HOST": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING"}
+def start_server(database_url: str, port: int, env_extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": database_url, "TALLY_HOST": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING",
+           **(env_extra or {})}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 30

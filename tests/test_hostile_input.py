@@ -55,14 +55,35 @@ def test_too_many_updates_in_one_request_are_refused(client: TestClient) -> None
     assert response.status_code == 422
 
 
-def test_a_json_bomb_of_nesting_is_a_400_not_a_500(client: TestClient) -> None:
+def test_a_json_bomb_of_nesting_is_a_422_not_a_500(client: TestClient) -> None:
     response = client.post("/admin/products/prices", content=b"[" * 100_000 + b"]" * 100_000,
                            headers={"Content-Type": "application/json"})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["detail"].startswith("The request body could not be read")
 
 
 def test_a_path_traversal_in_a_path_parameter_is_just_a_missing_thing(client: TestClient) -> None:
     assert client.get("/retailers/..%2F..%2Fetc%2Fpasswd").status_code in (404, 422)
     assert client.get("/products/%00").status_code == 404
+
+
+def test_a_ledger_name_with_control_characters_is_422_not_a_tally_error(tally_client_app: TestClient) -> None:
+    response = tally_client_app.get("/tally/closing-balance", params={"ledger": "Sharma\x10 Mobile"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "ledger"]
+
+
+def test_a_number_is_not_taken_for_a_date(client: TestClient) -> None:
+    response = client.get("/debug/price-history", params={"until": "0.5"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "until"]
+
+
+def test_405_names_every_method_the_path_allows(client: TestClient) -> None:
+    response = client.request("OPTIONS", "/admin/keys")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
