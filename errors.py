@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -178,6 +178,13 @@ async def _on_integrity_error(request: Request, exc: IntegrityError) -> JSONResp
     return _body("The change conflicts with data that already exists; reload and try again.", [], 409)
 
 
+async def _on_data_error(request: Request, exc: DataError) -> JSONResponse:
+    # PostgreSQL refuses NUL bytes in text and numbers past a column's range; SQLite stores them.
+    log.info("data error on %s %s: %s", request.method, request.url.path, str(exc.orig).splitlines()[0])
+    return _body("A value is out of range, or holds a character the database cannot store (such as a NUL byte).",
+                 [], 422)
+
+
 async def _on_operational_error(request: Request, exc: OperationalError | PoolTimeout) -> JSONResponse:
     log.error("database error on %s %s (request %s): %s", request.method, request.url.path, _request_id(request),
               getattr(exc, "orig", exc))
@@ -199,6 +206,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(IntegrityError, _on_integrity_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _on_data_error)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _on_operational_error)  # type: ignore[arg-type]
     app.add_exception_handler(PoolTimeout, _on_operational_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)

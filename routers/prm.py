@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 import prm_import
 from database import SessionDep
@@ -53,7 +53,7 @@ def list_sync_logs(
 def get_sync_log(
     session: SessionDep,
     page: PageDep,
-    run_id: int,
+    run_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     severity: Annotated[str | None, Query(pattern="^(error|warning)$")] = None,
 ) -> SyncRunDetail:
     return prm_import.get_run(session, run_id=run_id, page=page, severity=severity)

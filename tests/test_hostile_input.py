@@ -65,7 +65,7 @@ def test_a_json_bomb_of_nesting_is_a_422_not_a_500(client: TestClient) -> None:
 
 def test_a_path_traversal_in_a_path_parameter_is_just_a_missing_thing(client: TestClient) -> None:
     assert client.get("/retailers/..%2F..%2Fetc%2Fpasswd").status_code in (404, 422)
-    assert client.get("/products/%00").status_code == 404
+    assert client.get("/products/%00").status_code in (404, 422)  # PostgreSQL cannot store NUL: 422
 
 
 def test_a_ledger_name_with_control_characters_is_422_not_a_tally_error(tally_client_app: TestClient) -> None:
