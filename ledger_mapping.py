@@ -24,7 +24,7 @@ from prm.cells import cell_text
 from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
 from tally_cache import TallyService
 from tally_client import check_name, normalise_name
-from workbooks import FileProblem, HeaderSpec, open_sheet
+from workbooks import FileProblem, HeaderSpec, header_sheet, open_sheet
 
 SUGGESTIONS = 3
 _HONORIFICS = re.compile(r"\b(m\s*/\s*s|messrs|mess)\b\.?")
@@ -204,21 +204,11 @@ MAPPING_SHEET_HEADER = ["Retailer Code", "Retailer Name", "Tally Ledger", "How",
 
 
 def mapping_workbook(service: TallyService, session: Session) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     from report_files import safe_text
 
     ledgers = known_ledgers(service, session)
     fuzzy = _fuzzy_index(ledgers)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Ledger mapping"
-    sheet.append(MAPPING_SHEET_HEADER)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
+    workbook, sheet = header_sheet("Ledger mapping", MAPPING_SHEET_HEADER)
     for m in all_mappings(session, ledgers):
         hints = suggest(m.retailer_name, m.retailer_code, ledgers, fuzzy) if m.how == "unmatched" else []
         sheet.append([safe_text(m.retailer_code), safe_text(m.retailer_name), safe_text(m.ledger_name or ""), m.how,
@@ -237,8 +227,7 @@ def upload_mapping(service: TallyService, session: Session, *, data: bytes, file
     try:
         sheet = open_sheet(data, MAPPING_SHEET_COLUMNS, what="a mapping header (Retailer Code and Tally Ledger)")
     except FileProblem as problem:
-        raise {400: errors.BadRequest, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType}.get(
-            problem.status, errors.InvalidInput)(f"{file_name} {problem.message}.") from None
+        raise problem.as_app_error(file_name) from None
     current = {m.retailer_code: m for m in all_mappings(session, known_ledgers(service, session))}
     columns = sheet.header.columns
     items: list[LedgerAssignmentItem] = []

@@ -33,7 +33,7 @@ from schemas import (
     ProductRead,
     parse_price,
 )
-from workbooks import FileProblem, HeaderSpec, open_sheet
+from workbooks import FileProblem, HeaderSpec, header_sheet, open_sheet
 
 SOURCES = ("admin_api", "price_upload", "prm_sync")
 RECENT_CHANGES = 20
@@ -188,9 +188,7 @@ def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
     try:
         sheet = open_sheet(data, PRICE_LIST_COLUMNS, what="a price list header (Goods ID and Price)")
     except FileProblem as problem:
-        raise {400: errors.BadRequest, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType}.get(
-            problem.status, errors.InvalidInput)(f"{file_name} {problem.message}.",
-                                                 [errors.item(["file"], problem.message, "file")]) from None
+        raise problem.as_app_error(file_name) from None
     columns, headers = sheet.header.columns, sheet.header.headers
     located: list[_Located] = []
     problems: list[errors.ErrorItem] = []
@@ -239,17 +237,7 @@ def upload_price_list(session: Session, *, data: bytes, file_name: str, note: st
 
 def price_list_template(session: Session) -> bytes:
     """Every product with its current price, as a workbook to edit and upload back."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Prices"
-    sheet.append(TEMPLATE_HEADER)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
+    workbook, sheet = header_sheet("Prices", TEMPLATE_HEADER)
     for product in session.scalars(select(Product).order_by(Product.goods_id)):
         sheet.append([product.goods_id, product.name, product.category, product.price])
         sheet.cell(row=sheet.max_row, column=4).number_format = "#,##,##0.00"

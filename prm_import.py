@@ -90,9 +90,6 @@ class ImportWriteFailed(errors.AppError):
     error_type = "import_failed"
 
 
-_FILE_ERRORS: dict[int, type[errors.AppError]] = {
-    400: errors.BadRequest, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType, 422: errors.InvalidInput,
-}
 _PATH_CHARACTERS = re.compile(r"[/\\:\x00-\x1f]|^\.\.?$")
 
 
@@ -360,9 +357,9 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
         audit.record(session, actor, "prm.import", target=run.file_name, detail=_audit_detail(run))
         session.commit()
     except FileProblem as problem:
-        message = f"{run.file_name} {problem.message}."
-        _fail(session, run_id, started, message, parsed)
-        raise _FILE_ERRORS[problem.status](message, [errors.item(["file"], problem.message, "file")]) from None
+        error = problem.as_app_error(run.file_name)
+        _fail(session, run_id, started, error.detail, parsed)
+        raise error from None
     except errors.AppError:
         raise
     except (SQLAlchemyError, OSError) as exc:

@@ -1,4 +1,4 @@
-"""Open an uploaded .xlsx safely and find a header row by column names. No database.
+"""Open an uploaded .xlsx safely and find a header row by column names; start a workbook to write.
 
 Used by the PRM import and the price-list upload. Raises `FileProblem` for a file that cannot
 be used as a whole, with the HTTP status that fits.
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
+
+import errors
 
 HEADER_SCAN_ROWS = 30
 # A real sheet's XML inflates 5-30x; a zip bomb inflates by thousands.
@@ -28,6 +30,28 @@ class FileProblem(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+    def as_app_error(self, file_name: str) -> errors.AppError:
+        """The HTTP error for this problem, naming the file: "prices.csv is a CSV/text file; ..."."""
+        kind = {400: errors.BadRequest, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType}.get(
+            self.status, errors.InvalidInput)
+        return kind(f"{file_name} {self.message}.", [errors.item(["file"], self.message, "file")])
+
+
+def header_sheet(title: str, header: list[str]) -> tuple[Any, Any]:
+    """A new workbook whose first sheet has a bold, frozen header row: (workbook, sheet)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    return workbook, sheet
 
 
 @dataclass(frozen=True)
