@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,14 +100,16 @@ def init_db(database_url: str | None = None) -> None:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; services commit, closing discards anything uncommitted.
 
-    Async on purpose: making a session does no I/O, so only the close (which hands the
-    connection back) goes to the thread pool, one trip instead of two for every request.
+    Async on purpose: making a session does no I/O, and the close runs right here instead of
+    waiting for a free worker thread. Waiting for one let a loaded server deadlock: every thread
+    held a route waiting for a pooled connection, while the connections waited for a thread to
+    be handed back. Closing is a rollback of at most one read, so it is brief.
     """
     session = request.app.state.sessionmaker()
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
