@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo init-db bench clean
+.PHONY: run test demo init-db bench browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -34,7 +34,16 @@ init-db: $(VENV)/.runtime-installed
 run: init-db
 	$(BIN)/python -m uvicorn main:app --host $(HOST) --port $(PORT) --no-access-log
 
-test: $(VENV)/.dev-installed
+# The browser tests drive Debian's Chromium; without it (and without root to install it) they skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	      || echo "could not install chromium: the browser tests will be skipped"; \
+	  else echo "chromium is not installed (sudo apt-get install chromium): the browser tests will be skipped"; fi; }
+
+test: $(VENV)/.dev-installed browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(VENV)/.dev-installed

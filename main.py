@@ -7,10 +7,12 @@ importing this module, as the tests do, never reads `.env`.
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 import database
 import prm_import
@@ -22,6 +24,7 @@ from upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
 
 log = logging.getLogger("dist")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 DESCRIPTION = """
 Back office of a mobile-phone distributor: PRM IMEI imports, dealer prices, Tally ledger
@@ -82,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (system.router, prm.router, channel.router, prices.router, tally.router, reports.router,
                    admin.router):
         app.include_router(router)
+    # The office page: static files only, no build step; it signs in with an API key like any client.
+    app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
     return app
 
 

@@ -9,6 +9,7 @@ one transaction: a failure part-way leaves every table as it was and the run say
 
 import gc
 import hashlib
+import io
 import logging
 import re
 import sys
@@ -314,6 +315,7 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
         sheet = open_sheet(data, PRM_COLUMNS, what="a PRM header")
         run.sheet, run.header_row = sheet.name, sheet.header.row_index + 1
         progress.expected = max(sheet.last_row - run.header_row, 0)
+        run.rows_total = progress.expected  # an estimate for progress bars until the rows are counted
         progress("validating", 0, commit=True)
         parsed = check_rows(sheet.rows, sheet.header, now=now,
                             on_row=lambda rows: progress("validating", rows, commit=rows % 10_000 == 0),
@@ -456,6 +458,25 @@ def get_run(session: Session, *, run_id: int, page: PageParams, severity: str | 
         stmt = stmt.where(PrmSyncRowError.severity == severity)
     row_errors = paginate(session, stmt, page, RowErrorRead.model_validate)
     return SyncRunDetail(**_with_live_progress(run).model_dump(), row_errors=row_errors)
+
+
+def row_errors_workbook(session: Session, *, run_id: int) -> bytes:
+    """A run's row errors and warnings as a workbook: Row, Column, Value, Message, Severity."""
+    from report_files import safe_text
+    from workbooks import header_sheet
+
+    if session.get(PrmSyncRun, run_id) is None:
+        raise errors.NotFound(f"There is no import run {run_id}.")
+    workbook, sheet = header_sheet("Row errors", ["Row", "Column", "Value", "Message", "Severity"])
+    for issue in session.scalars(select(PrmSyncRowError).where(PrmSyncRowError.run_id == run_id)
+                                 .order_by(PrmSyncRowError.id)):
+        sheet.append([issue.row, safe_text(issue.column or ""), safe_text(issue.value or ""), safe_text(issue.message),
+                      issue.severity])
+    for letter, width in zip("ABCDE", (8, 18, 24, 90, 10)):
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 # --- command line -----------------------------------------------------------------------------

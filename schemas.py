@@ -62,6 +62,7 @@ class RootRead(BaseModel):
     docs: str
     redoc: str
     health: str
+    ui: str
 
 
 class HealthRead(BaseModel):

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi.responses import Response
 
 import prm_import
 from database import SessionDep
@@ -11,6 +12,7 @@ from routers.deps import VIEWER, AdminDep, PageDep, error_responses
 from schemas import ImportSummary, Page, SyncRunDetail, SyncRunRead
 
 router = APIRouter(tags=["prm import"])
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post(
@@ -57,3 +59,11 @@ def get_sync_log(
     severity: Annotated[str | None, Query(pattern="^(error|warning)$")] = None,
 ) -> SyncRunDetail:
     return prm_import.get_run(session, run_id=run_id, page=page, severity=severity)
+
+
+@router.get("/debug/sync-logs/{run_id}/errors.xlsx", summary="A run's row errors as an Excel file",
+            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}, **error_responses(404, 422)},
+            dependencies=[VIEWER])
+def sync_log_errors_workbook(session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
+    return Response(prm_import.row_errors_workbook(session, run_id=run_id), media_type=XLSX_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="run_{run_id}_row_errors.xlsx"'})

@@ -12,7 +12,7 @@ router = APIRouter(tags=["system"])
 
 @router.get("/", summary="Service name, version and links", response_model=RootRead)
 def root() -> RootRead:
-    return RootRead(name=APP_NAME, version=APP_VERSION, docs="/docs", redoc="/redoc", health="/health")
+    return RootRead(name=APP_NAME, version=APP_VERSION, docs="/docs", redoc="/redoc", health="/health", ui="/ui/")
 
 
 @router.get(

@@ -12,7 +12,7 @@ class TestRoot:
         assert response.status_code == 200
         assert response.json() == {
             "name": "Distribution Backend API", "version": APP_VERSION,
-            "docs": "/docs", "redoc": "/redoc", "health": "/health",
+            "docs": "/docs", "redoc": "/redoc", "health": "/health", "ui": "/ui/",
         }
 
     def test_swagger_and_redoc_are_served(self, client: TestClient) -> None:
