@@ -78,6 +78,14 @@ def main() -> None:
     state = TallyState([Company("Bench Distributors", {"Sundry Debtors": None}, ledgers)])
     tally = TallyServer(0, state).start()
 
+    import database
+    import keys
+
+    engine = database.make_engine(f"sqlite:///{db}")
+    database.upgrade_schema(engine)
+    with database.make_sessionmaker(engine)() as session:
+        admin_key = keys.create_key(session, name="bench-admin", role="admin").key
+    engine.dispose()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "TALLY_HOST": tally.url, "TALLY_COMPANY": "Bench Distributors",
            "LOG_LEVEL": "WARNING"}
@@ -86,7 +94,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url)
-        with httpx.Client(base_url=url, trust_env=False) as client:
+        with httpx.Client(base_url=url, trust_env=False, headers={"X-API-Key": admin_key}) as client:
             with book.open("rb") as handle:
                 imported = client.post("/run/prm-sync", files={"file": ("prm.xlsx", handle)}, timeout=600)
             imported.raise_for_status()

@@ -81,16 +81,26 @@ def main() -> None:
     generate(book, rows=ROWS, retailers=RETAILERS, goods=GOODS, bad_rows=2)
     print(f"wrote {book.relative_to(ROOT)} ({ROWS} rows, 2 of them bad on purpose)")
 
+    import database
+    import keys
+
+    database_url = f"sqlite:///{DEMO_DIR / 'demo.db'}"
+    engine = database.make_engine(database_url)
+    database.upgrade_schema(engine)
+    with database.make_sessionmaker(engine)() as session:
+        admin_key = keys.create_key(session, name="demo-admin", role="admin").key
+    engine.dispose()
+
     tally = TallyServer(free_port(), TallyState([Company(
         "Galaxy Mobile Distributors", {"Sundry Debtors": None, "Bank Accounts": None}, demo_ledgers())])).start()
     print(f"Tally emulator on {tally.url}")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{DEMO_DIR / 'demo.db'}", "TALLY_HOST": tally.url,
+    env = {**os.environ, "DATABASE_URL": database_url, "TALLY_HOST": tally.url,
            "TALLY_COMPANY": "Galaxy Mobile Distributors", "PRM_FILE_PATH": str(book)}
     service = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(PORT),
                                 "--no-access-log"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{PORT}"
     try:
-        with httpx.Client(base_url=url, timeout=120, trust_env=False) as client:
+        with httpx.Client(base_url=url, timeout=120, trust_env=False, headers={"X-API-Key": admin_key}) as client:
             for _ in range(150):
                 try:
                     if client.get("/health").status_code == 200:
@@ -109,7 +119,9 @@ def main() -> None:
                        for goods_id, _ in make_goods(GOODS)[:-2]]  # the last two stay unpriced on purpose
             client.post("/admin/products/prices", json={"updates": updates, "note": "demo price list"}).raise_for_status()
             print_report(client.get("/reports/negative").json())
-        print(f"\nThe service is running at {url} (Swagger UI: {url}/docs). Ctrl-C stops it and the Tally emulator.")
+        print(f"\nThe service is running at {url}: the office page is {url}/ui/ and the Swagger UI {url}/docs.")
+        print(f"Sign in with the demo's admin key: {admin_key}")
+        print("Ctrl-C stops the service and the Tally emulator.")
         service.wait()
     except KeyboardInterrupt:
         pass

@@ -1,0 +1,23 @@
+"""The benchmark scripts run end to end on tiny data, so they keep working as the code changes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(("script", "args", "expected"), [
+    ("bench/bench_import.py", ["--rows", "2000", "--naive-rows", "500"], "first import speed-up"),
+    ("bench/bench_prices.py", ["--items", "200", "--repeat", "1"], "ratio service / plain"),
+    ("bench/bench_report.py", ["--retailers", "30", "--devices", "3000", "--repeat", "1"], "Tally requests: 1"),
+])
+def test_a_benchmark_runs_and_prints_its_ratio(script: str, args: list[str], expected: str, tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / script), *args], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert expected in result.stdout
