@@ -13,7 +13,6 @@ floor and at most 0.5 s.
 import argparse
 import os
 import random
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.loopback import admin_key_for, free_port  # noqa: E402
 from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
 from devtools.tally_emulator import Company, Ledger, TallyServer, TallyState  # noqa: E402
 
@@ -35,12 +35,6 @@ SELECT s.retailer_code, SUM(s.units), SUM(CASE WHEN p.price IS NULL THEN 0 ELSE 
 FROM prm_inventory_snapshot s JOIN products p ON p.goods_id = s.goods_id
 WHERE s.run_id = ? GROUP BY s.retailer_code
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until_up(url: str, seconds: float = 30) -> None:
@@ -78,14 +72,7 @@ def main() -> None:
     state = TallyState([Company("Bench Distributors", {"Sundry Debtors": None}, ledgers)])
     tally = TallyServer(0, state).start()
 
-    import database
-    import keys
-
-    engine = database.make_engine(f"sqlite:///{db}")
-    database.upgrade_schema(engine)
-    with database.make_sessionmaker(engine)() as session:
-        admin_key = keys.create_key(session, name="bench-admin", role="admin").key
-    engine.dispose()
+    admin_key = admin_key_for(f"sqlite:///{db}", "bench-admin")
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "TALLY_HOST": tally.url, "TALLY_COMPANY": "Bench Distributors",
            "LOG_LEVEL": "WARNING"}

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.loopback import admin_key_for, free_port  # noqa: E402
 from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
 from devtools.tally_emulator import Company, Ledger, TallyServer, TallyState  # noqa: E402
 
@@ -33,27 +33,14 @@ LIST_PATHS = ["/retailers", "/products", "/inventory?retailer_code=RT100007", "/
 REPORT_PATH = "/reports/negative"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def prepare_service(workdir: Path) -> tuple[str, str, subprocess.Popen[bytes], TallyServer]:
-    import database
-    import keys
-
     book, db = workdir / "prm.xlsx", workdir / "load.db"
     generate(book, rows=20_000, retailers=300, goods=60)
     ledgers = [Ledger(r.name, "Sundry Debtors", f"-{random.Random(n).randrange(10**7) / 100:.2f}")
                for n, r in enumerate(make_retailers(300, random.Random(7)))]
     tally = TallyServer(0, TallyState([Company("Load Test Co", {"Sundry Debtors": None}, ledgers)])).start()
     url = f"sqlite:///{db}"
-    engine = database.make_engine(url)
-    database.upgrade_schema(engine)
-    with database.make_sessionmaker(engine)() as session:
-        admin = keys.create_key(session, name="load-admin", role="admin").key
-    engine.dispose()
+    admin = admin_key_for(url, "load-admin")
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "TALLY_HOST": tally.url, "TALLY_COMPANY": "Load Test Co", "LOG_LEVEL": "WARNING"}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port),

@@ -9,7 +9,6 @@ as a table, and leaves both running for you to explore /docs. Ctrl-C stops both.
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.loopback import admin_key_for, free_port  # noqa: E402
 from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
 from devtools.tally_emulator import Company, Ledger, TallyServer, TallyState  # noqa: E402
 from money import format_inr  # noqa: E402
@@ -28,12 +28,6 @@ from money import format_inr  # noqa: E402
 DEMO_DIR = ROOT / "demo_data"
 RETAILERS, GOODS, ROWS = 40, 30, 3000
 PORT = int(os.environ.get("DEMO_PORT", "8000"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def demo_ledgers() -> list[Ledger]:
@@ -81,15 +75,8 @@ def main() -> None:
     generate(book, rows=ROWS, retailers=RETAILERS, goods=GOODS, bad_rows=2)
     print(f"wrote {book.relative_to(ROOT)} ({ROWS} rows, 2 of them bad on purpose)")
 
-    import database
-    import keys
-
     database_url = f"sqlite:///{DEMO_DIR / 'demo.db'}"
-    engine = database.make_engine(database_url)
-    database.upgrade_schema(engine)
-    with database.make_sessionmaker(engine)() as session:
-        admin_key = keys.create_key(session, name="demo-admin", role="admin").key
-    engine.dispose()
+    admin_key = admin_key_for(database_url, "demo-admin")
 
     tally = TallyServer(free_port(), TallyState([Company(
         "Galaxy Mobile Distributors", {"Sundry Debtors": None, "Bank Accounts": None}, demo_ledgers())])).start()

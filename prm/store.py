@@ -100,8 +100,6 @@ def read_stored_devices(engine: Engine) -> StoredDevices:
 def plan_changes(session: Session, devices: list[DeviceRecord], previous_run_id: int | None, *,
                  run_id: int, stored: StoredDevices) -> ChannelPlan:
     """Compare the file with the stored devices; reads only. Rows to write carry `run_id`."""
-    connection = session.connection()
-
     to_upsert: list[DbDevice] = []
     new_imeis: list[str] = []
     moved: list[tuple[str, str, str]] = []

@@ -1,6 +1,5 @@
 """API keys and the audit trail (admin only)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query

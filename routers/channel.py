@@ -1,6 +1,5 @@
 """Retailers, products, stock, activations and devices as the last PRM import left them."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query

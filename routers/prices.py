@@ -1,6 +1,5 @@
 """Products and prices: bulk updates, the price-list workbook, history reads."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,19 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine
 
-import database
-import keys
+from devtools.loopback import admin_key_for, free_port
 from devtools.sample_prm import generate
 from tests.conftest import table_contents
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(database_url: str, port: int, env_extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -46,12 +38,7 @@ def start_server(database_url: str, port: int, env_extra: dict[str, str] | None 
 
 @pytest.fixture
 def admin_key(database_url: str) -> str:
-    engine = database.make_engine(database_url)
-    database.upgrade_schema(engine)
-    with database.make_sessionmaker(engine)() as session:
-        key = keys.create_key(session, name="crash-test", role="admin").key
-    engine.dispose()
-    return key
+    return admin_key_for(database_url, "crash-test")
 
 
 @pytest.fixture

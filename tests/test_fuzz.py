@@ -12,22 +12,17 @@ from pathlib import Path
 
 import pytest
 
-import database
-import keys
 from devtools.tally_emulator import TallyServer
 from tests.conftest import TALLY_COMPANY
-from tests.test_crash_safety import free_port, start_server
+from devtools.loopback import admin_key_for, free_port
+from tests.test_crash_safety import start_server
 
 pytestmark = pytest.mark.slow
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "10")
 
 
 def test_every_operation_answers_as_documented(database_url: str, tally: TallyServer, tmp_path: Path) -> None:
-    engine = database.make_engine(database_url)
-    database.upgrade_schema(engine)
-    with database.make_sessionmaker(engine)() as session:
-        key = keys.create_key(session, name="fuzzer", role="admin").key
-    engine.dispose()
+    key = admin_key_for(database_url, "fuzzer")
     port = free_port()
     env_extra = {"TALLY_HOST": tally.url, "TALLY_COMPANY": TALLY_COMPANY, "TALLY_READ_TIMEOUT_SECONDS": "2"}
     server = start_server(database_url, port, env_extra)

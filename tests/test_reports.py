@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from devtools.tally_emulator import Ledger, TallyServer
-from main import create_app
 from tests.conftest import TALLY_COMPANY, make_settings, open_client
 from tests.prm_factory import row, sheet
 

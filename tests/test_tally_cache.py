@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from devtools.tally_emulator import Ledger, TallyServer
-from main import create_app
 from tests.conftest import TALLY_COMPANY, make_settings, open_client
 
 

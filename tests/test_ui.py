@@ -10,12 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-import database
-import keys
 from devtools.tally_emulator import Ledger, TallyServer
 from tests.conftest import TALLY_COMPANY
 from tests.prm_factory import row, sheet
-from tests.test_crash_safety import free_port, start_server
+from devtools.loopback import admin_key_for, free_port
+from tests.test_crash_safety import start_server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,11 +34,7 @@ def server(database_url: str, tally: TallyServer) -> Iterator[tuple[str, str]]:
         Ledger("Ram & Sons Mobiles", "Sundry Debtors", "-1500.00"),
         Ledger("Verma Telecom", "Sundry Debtors", "18500.00"),
     ]
-    engine = database.make_engine(database_url)
-    database.upgrade_schema(engine)
-    with database.make_sessionmaker(engine)() as session:
-        key = keys.create_key(session, name="office-desk", role="admin").key
-    engine.dispose()
+    key = admin_key_for(database_url, "office-desk")
     port = free_port()
     process = start_server(database_url, port, {"TALLY_HOST": tally.url, "TALLY_COMPANY": TALLY_COMPANY})
     yield f"http://127.0.0.1:{port}", key
