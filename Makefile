@@ -53,6 +53,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_prices.py
 	$(BIN)/python bench/bench_report.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
