@@ -124,9 +124,9 @@ class ImportChanges(BaseModel):
     unpriced_goods: list[UnpricedGoods]
 
 
-class ImportSummary(BaseModel):
-    run_id: int
-    status: str = Field(description="success | duplicate | dry_run")
+class RunCounts(BaseModel):
+    """What an import run found and did; shared by the import's answer and the run log."""
+
     file_name: str
     file_sha256: str
     sheet: str | None
@@ -139,38 +139,29 @@ class ImportSummary(BaseModel):
     products_created: int
     activations_new: int
     stock_units: int
+    errors_total: int
+    warnings_total: int
+
+
+class ImportSummary(RunCounts):
+    run_id: int
+    status: str = Field(description="success | duplicate | dry_run")
     ignored_columns: list[str] = Field(default_factory=list)
     warnings: list[RowErrorRead]
-    warnings_total: int
     errors: list[RowErrorRead] = Field(description="The first 200 row errors.")
-    errors_total: int
     duration_ms: int
     changes: ImportChanges | None = Field(default=None, description="Only for dry runs.")
 
 
-class SyncRunRead(ORMRead):
+class SyncRunRead(RunCounts, ORMRead):
     id: int
     status: str
     started_at: datetime
     finished_at: datetime | None
-    file_name: str
-    file_sha256: str
     file_bytes: int
     options: str
-    sheet: str | None
-    header_row: int | None
     phase: str = Field(description="reading | validating | comparing | writing | snapshot | done")
-    rows_total: int
     rows_processed: int
-    rows_imported: int
-    rows_rejected: int
-    retailers_created: int
-    retailers_updated: int
-    products_created: int
-    activations_new: int
-    stock_units: int
-    errors_total: int
-    warnings_total: int
     duration_ms: int | None
     message: str | None
     started_by: str | None

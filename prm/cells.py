@@ -153,7 +153,7 @@ def parse_datetime(value: Any) -> datetime | None:
         return datetime(value.year, value.month, value.day, tzinfo=IST).astimezone(UTC)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if _EXCEL_SERIAL_RANGE[0] <= value <= _EXCEL_SERIAL_RANGE[1]:
-            naive = _EXCEL_EPOCH + timedelta(days=float(value))
+            naive = _EXCEL_EPOCH + timedelta(days=value)  # a day count, not money
             return naive.replace(microsecond=0, tzinfo=IST).astimezone(UTC)
         raise CellError("is a number, not a date")
     text = str(value).strip()
