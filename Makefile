@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo init-db bench browser clean
+.PHONY: run test demo init-db bench browser screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -45,6 +45,9 @@ browser:
 
 test: $(VENV)/.dev-installed browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshots: $(VENV)/.dev-installed browser
+	SAVE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_ui.py
 
 demo: $(VENV)/.dev-installed
 	$(BIN)/python devtools/demo.py

@@ -1,7 +1,9 @@
 """The office page in a real browser (Debian's Chromium driven by Playwright) against the real
-server on 127.0.0.1 with the Tally emulator. Screenshots go to docs/screenshots/."""
+server on 127.0.0.1 with the Tally emulator. `make screenshots` saves the pictures to
+docs/screenshots/ (for the README); a plain test run keeps them in a temporary folder."""
 
 import io
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from tests.test_crash_safety import start_server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOCS_SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -43,6 +45,13 @@ def server(database_url: str, tally: TallyServer) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = DOCS_SHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
 def page(server: tuple[str, str]) -> Iterator[Any]:
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -59,9 +68,9 @@ def sign_in(page: Any, base: str, key: str) -> None:
     page.wait_for_selector("#who:has-text('Signed in')")
 
 
-def test_the_office_flow_in_a_real_browser(page: Any, server: tuple[str, str], make_xlsx: Callable[..., Path]) -> None:
+def test_the_office_flow_in_a_real_browser(page: Any, server: tuple[str, str], make_xlsx: Callable[..., Path],
+                                            shots: Path) -> None:
     base, key = server
-    SHOTS.mkdir(parents=True, exist_ok=True)
     workbook = make_xlsx(sheet(
         row(1, retailer="R1", retailer_name="Sharma Mobile Point", goods="G1"),
         row(2, retailer="R1", retailer_name="Sharma Mobile Point", goods="G2"),
@@ -76,7 +85,7 @@ def test_the_office_flow_in_a_real_browser(page: Any, server: tuple[str, str], m
     assert page.inner_text("#import-summary h3") == "Imported"
     assert page.inner_text("[data-figure='Imported'] b") == "4"
     assert "unknown status 'Lost in Transit'" in page.inner_text("#row-errors")
-    page.screenshot(path=str(SHOTS / "import.png"), full_page=True)
+    page.screenshot(path=str(shots / "import.png"), full_page=True)
 
     httpx.post(f"{base}/admin/products/prices", headers={"X-API-Key": key}, trust_env=False, json={"updates": [
         {"goods_id": "G1", "price": "15999.00"}, {"goods_id": "G2", "price": "8999.50"}]}).raise_for_status()
@@ -88,7 +97,7 @@ def test_the_office_flow_in_a_real_browser(page: Any, server: tuple[str, str], m
     first.click()
     page.wait_for_selector("#drill-table")
     assert "G2" in page.inner_text("#drill-table")
-    page.screenshot(path=str(SHOTS / "report.png"), full_page=True)
+    page.screenshot(path=str(shots / "report.png"), full_page=True)
     with page.expect_download() as download_info:
         page.click("#report-xlsx")
     from openpyxl import load_workbook
@@ -106,13 +115,13 @@ def test_the_office_flow_in_a_real_browser(page: Any, server: tuple[str, str], m
     assert page.inner_text("#prices-ok") == "G1: ₹15,999.00 → ₹14,999.00"
     page.wait_for_selector("#history-table tbody tr:has-text('14,999.00')")
     assert "office-desk" in page.inner_text("#history-table tbody tr")
-    page.screenshot(path=str(SHOTS / "prices.png"), full_page=True)
+    page.screenshot(path=str(shots / "prices.png"), full_page=True)
 
     page.click("#tab-tally")
     page.wait_for_selector("#tally-status dd")
     page.click("#tally-refresh")
     page.wait_for_selector("#tally-ok:has-text('Read 3 ledgers')")
-    page.screenshot(path=str(SHOTS / "tally.png"), full_page=True)
+    page.screenshot(path=str(shots / "tally.png"), full_page=True)
 
 
 def test_an_api_error_is_shown_as_its_sentence_next_to_the_action(page: Any, server: tuple[str, str],
@@ -138,14 +147,20 @@ def test_a_wrong_key_is_refused_with_the_services_sentence(page: Any, server: tu
     page.wait_for_selector("#signin-error:has-text('unknown or revoked')")
 
 
-def test_the_page_fits_a_phone_screen(page: Any, server: tuple[str, str]) -> None:
+def test_the_page_fits_a_phone_screen(page: Any, server: tuple[str, str], shots: Path,
+                                      make_xlsx: Callable[..., Path]) -> None:
     base, key = server
+    workbook = make_xlsx(sheet(row(1, retailer="R1", retailer_name="Sharma Mobile Point"),
+                               row(2, retailer="R2", retailer_name="Ram & Sons Mobiles")))
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, trust_env=False, timeout=30) as api:
+        api.post("/run/prm-sync", files={"file": ("prm.xlsx", workbook.read_bytes())}).raise_for_status()
+        api.post("/admin/products/prices", json={"updates": [{"goods_id": "G1", "price": "999.00"}]}).raise_for_status()
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, base, key)
     page.click("#tab-report")
-    page.wait_for_selector("#report-head p")
+    page.wait_for_selector("#report-table tbody tr")
 
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
-    page.screenshot(path=str(SHOTS / "phone.png"), full_page=True)
+    page.screenshot(path=str(shots / "phone.png"), full_page=True)
     assert overflow <= 1
