@@ -6,7 +6,8 @@ from sqlalchemy import Select, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 import errors
-from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRun, Retailer
+import ledger_mapping
+from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRun, Retailer, TallyLedgerCache
 from paging import PageParams, contains, paginate
 from prm.cells import CellError, parse_imei
 from schemas import (
@@ -42,8 +43,13 @@ def get_retailer(session: Session, *, code: str) -> RetailerDetail:
         .join(Product, Product.goods_id == InventorySnapshot.goods_id)
         .where(InventorySnapshot.retailer_code == code)
         .order_by(InventorySnapshot.goods_id))]
+    # The mapping from the cached debtors ledgers only: a retailer page never waits for Tally.
+    cached = {key: name for key, name in session.execute(
+        select(TallyLedgerCache.ledger_key, TallyLedgerCache.ledger_name).where(TallyLedgerCache.group_name.is_not(None)))}
+    mapping = ledger_mapping.resolve(retailer.code, retailer.name, retailer.tally_ledger_name, cached)
     return RetailerDetail(**RetailerRead.model_validate(retailer).model_dump(), stock=stock,
-                          stock_units=sum(item.units for item in stock), prm_run_id=snapshot_run_id(session))
+                          stock_units=sum(item.units for item in stock), prm_run_id=snapshot_run_id(session),
+                          ledger_name=mapping.ledger_name, ledger_mapping=mapping.how)
 
 
 def list_inventory(session: Session, *, page: PageParams, retailer_code: str | None = None,

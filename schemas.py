@@ -195,6 +195,8 @@ class RetailerDetail(RetailerRead):
     stock_units: int
     stock: list[GoodsUnits]
     prm_run_id: int | None = Field(description="The import run the stock figures come from.")
+    ledger_name: str | None = Field(description="The Tally ledger used for this retailer, from the cached ledgers")
+    ledger_mapping: str = Field(description="explicit | by_name | by_code | unmatched")
 
 
 class ProductRead(Timestamped):

@@ -132,6 +132,15 @@ class TestTheComputation:
         assert (unmatched["retailer_code"], unmatched["stock_units"]) == ("R9", 1)
         assert "no ledger in Tally's debtors group is named 'Nobody Knows Mobiles' or 'R9'" in unmatched["reason"]
 
+    def test_a_retailer_page_names_its_ledger(self, app: TestClient, tally: TallyServer, make_xlsx: MakeXlsx) -> None:
+        set_ledgers(tally, ("Sharma Mobile Point", "-10.00"))
+        import_rows(app, make_xlsx, shop(1, "R1", "Sharma Mobile Point"))
+        report(app)  # reads the debtors group into the cache
+
+        body = app.get("/retailers/R1").json()
+
+        assert (body["ledger_name"], body["ledger_mapping"]) == ("Sharma Mobile Point", "by_name")
+
     def test_a_ledger_named_like_the_code_matches_by_code(self, app: TestClient, tally: TallyServer,
                                                           make_xlsx: MakeXlsx) -> None:
         set_ledgers(tally, ("r1", "-500.00"))
