@@ -7,21 +7,15 @@ A run is logged in `prm_sync_run_log` before the file is opened. All data change
 one transaction: a failure part-way leaves every table as it was and the run says why.
 """
 
-import gc
 import hashlib
-import io
 import logging
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import desc, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,34 +27,28 @@ import errors
 from database import begin_write
 from keys import SYSTEM, Actor
 from models import PrmSyncRowError, PrmSyncRun, utcnow
-from paging import PageParams, paginate
 from prm import store
-from prm.rows import ParsedRows, RowIssue, check_rows
 from prm.columns import PRM_COLUMNS
-from workbooks import FileProblem, open_sheet
+from prm.progress import Progress, ProgressFn, cyclic_gc_paused, forget, in_background, live_progress
+from prm.rows import ParsedRows, RowIssue, check_rows
 from schemas import (
     ImportChanges,
     ImportSummary,
     MovedImei,
-    Page,
     RowErrorRead,
     StockDelta,
-    SyncRunDetail,
-    SyncRunRead,
     UnpricedGoods,
 )
+from workbooks import FileProblem, open_sheet
 
 log = logging.getLogger("dist.prm_import")
-T = TypeVar("T")
-R = TypeVar("R")
+
 
 ERRORS_SHOWN = 200
 # Runs older than this that still say "running" were cut off by a crash or a kill.
 STALE_RUN_SECONDS = 6 * 3600
-ProgressFn = Callable[[str, int, int], None]  # (phase, rows_processed, rows_expected)
 
 _one_import_at_a_time = threading.Lock()
-_live: dict[int, tuple[str, int]] = {}  # run_id -> (phase, rows_processed) while it runs
 
 
 @dataclass(frozen=True)
@@ -104,10 +92,6 @@ def clean_file_name(name: str | None) -> str:
             f"The file name {name[:100]!r} contains path characters; rename the file (e.g. prm_export.xlsx) and upload it again.",
             [errors.item(["file"], "file name must not contain / \\ : or ..")])
     return name[:255]
-
-
-def live_progress(run_id: int) -> tuple[str, int] | None:
-    return _live.get(run_id)
 
 
 def _issue_read(issue: RowIssue) -> RowErrorRead:
@@ -224,45 +208,6 @@ def _count(run: PrmSyncRun, parsed: ParsedRows) -> None:
     run.warnings_total = len(parsed.warnings)
 
 
-class _Progress:
-    """Keeps the run's phase and row count readable from other requests; logs every 10%."""
-
-    def __init__(self, session: Session, run: PrmSyncRun, callback: ProgressFn | None) -> None:
-        self.session, self.run, self.callback = session, run, callback
-        self.expected = 0
-        self._next_log_at = 0.1
-
-    def __call__(self, phase: str, rows: int, *, commit: bool = False) -> None:
-        _live[self.run.id] = (phase, rows)
-        if commit:
-            self.run.phase, self.run.rows_processed = phase, rows
-            self.session.commit()
-        if self.callback:
-            self.callback(phase, rows, self.expected)
-        if self.expected and rows >= self._next_log_at * self.expected:
-            log.info("import run %d: %s, %d of ~%d rows (%d%%)", self.run.id, phase, rows, self.expected,
-                     min(100, rows * 100 // self.expected))
-            while self._next_log_at * self.expected <= rows:
-                self._next_log_at += 0.1
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an import builds millions of small objects.
-
-    Rows are lists, tuples and strings that form no reference cycles, so reference counting
-    frees them all; without the pause each collection rescans every row read so far, which
-    cost about 15% of the import time (bench/bench_import.py).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def import_workbook(
     session: Session,
     *,
@@ -294,10 +239,10 @@ def import_workbook(
         session.add(run)
         session.commit()
         try:
-            with _cyclic_gc_paused():
+            with cyclic_gc_paused():
                 return _run_import(session, run, data, options, previous_id, progress, now or utcnow(), actor)
         finally:
-            _live.pop(run.id, None)
+            forget(run.id)
     finally:
         _one_import_at_a_time.release()
 
@@ -308,10 +253,10 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
     started = time.perf_counter()
     run_id = run.id
     log.info("import run %d started: %s (%d bytes, options: %s)", run_id, run.file_name, len(data), run.options or "none")
-    progress = _Progress(session, run, progress_callback)
+    progress = Progress(session, run, progress_callback)
     parsed: ParsedRows | None = None
     try:
-        stored_devices = _in_background(store.read_stored_devices, session.get_bind())
+        stored_devices = in_background(store.read_stored_devices, session.get_bind())
         sheet = open_sheet(data, PRM_COLUMNS, what="a PRM header")
         run.sheet, run.header_row = sheet.name, sheet.header.row_index + 1
         progress.expected = max(sheet.last_row - run.header_row, 0)
@@ -375,20 +320,6 @@ def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportO
     return _summary(run, status="success", parsed=parsed, ignored=ignored)
 
 
-def _in_background(fn: Callable[[T], R], argument: T) -> "Future[R]":
-    """Run `fn(argument)` on a thread now; `.result()` waits for it (and re-raises its error)."""
-    future: Future[R] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(argument))
-        except BaseException as exc:  # handed to whoever waits on the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="prm-prefetch", daemon=True).start()
-    return future
-
-
 def _finish_dry_run(session: Session, run_id: int, started: float, parsed: ParsedRows, ignored: list[str],
                     plan: store.ChannelPlan) -> ImportSummary:
     report = ImportChanges(
@@ -431,52 +362,11 @@ def import_file(session: Session, *, path: Path, options: ImportOptions = Import
     return import_workbook(session, data=data, filename=path.name, options=options, actor=actor, progress=progress)
 
 
-# --- reads ------------------------------------------------------------------------------------
+# The run log's reads live in prm/runs.py; they are part of this module's public face.
+from prm.runs import get_run, list_runs, row_errors_workbook  # noqa: E402
 
-
-def _with_live_progress(run: PrmSyncRun) -> SyncRunRead:
-    read = SyncRunRead.model_validate(run)
-    live = _live.get(run.id)
-    if run.status == "running" and live:
-        read.phase, read.rows_processed = live
-    return read
-
-
-def list_runs(session: Session, *, page: PageParams, status: str | None = None) -> Page[SyncRunRead]:
-    stmt = select(PrmSyncRun).order_by(desc(PrmSyncRun.id))
-    if status:
-        stmt = stmt.where(PrmSyncRun.status == status)
-    return paginate(session, stmt, page, _with_live_progress)
-
-
-def get_run(session: Session, *, run_id: int, page: PageParams, severity: str | None = None) -> SyncRunDetail:
-    run = session.get(PrmSyncRun, run_id)
-    if run is None:
-        raise errors.NotFound(f"There is no import run {run_id}.")
-    stmt = select(PrmSyncRowError).where(PrmSyncRowError.run_id == run_id).order_by(PrmSyncRowError.id)
-    if severity:
-        stmt = stmt.where(PrmSyncRowError.severity == severity)
-    row_errors = paginate(session, stmt, page, RowErrorRead.model_validate)
-    return SyncRunDetail(**_with_live_progress(run).model_dump(), row_errors=row_errors)
-
-
-def row_errors_workbook(session: Session, *, run_id: int) -> bytes:
-    """A run's row errors and warnings as a workbook: Row, Column, Value, Message, Severity."""
-    from report_files import safe_text
-    from workbooks import header_sheet
-
-    if session.get(PrmSyncRun, run_id) is None:
-        raise errors.NotFound(f"There is no import run {run_id}.")
-    workbook, sheet = header_sheet("Row errors", ["Row", "Column", "Value", "Message", "Severity"])
-    for issue in session.scalars(select(PrmSyncRowError).where(PrmSyncRowError.run_id == run_id)
-                                 .order_by(PrmSyncRowError.id)):
-        sheet.append([issue.row, safe_text(issue.column or ""), safe_text(issue.value or ""), safe_text(issue.message),
-                      issue.severity])
-    for letter, width in zip("ABCDE", (8, 18, 24, 90, 10)):
-        sheet.column_dimensions[letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+__all__ = ["ImportOptions", "abandon_stale_runs", "get_run", "import_file", "import_workbook", "list_runs",
+           "live_progress", "row_errors_workbook"]
 
 
 # --- command line -----------------------------------------------------------------------------
