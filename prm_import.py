@@ -211,7 +211,8 @@ def _count(run: PrmSyncRun, parsed: ParsedRows) -> None:
 def import_workbook(
     session: Session,
     *,
-    data: bytes,
+    data: bytes | None = None,
+    path: Path | None = None,
     filename: str,
     options: ImportOptions = ImportOptions(),
     actor: Actor = SYSTEM,
@@ -220,7 +221,15 @@ def import_workbook(
 ) -> ImportSummary:
     """Import one PRM workbook (see the module docstring); raises `AppError`s for bad input."""
     file_name = clean_file_name(filename)
-    sha256 = hashlib.sha256(data).hexdigest()
+    if (data is None) == (path is None):
+        raise ValueError("import_workbook takes the workbook as data or as path, not both")
+    source: bytes | Path
+    if path is not None:
+        with path.open("rb") as handle:
+            sha256, size, source = hashlib.file_digest(handle, "sha256").hexdigest(), path.stat().st_size, path
+    else:
+        assert data is not None
+        sha256, size, source = hashlib.sha256(data).hexdigest(), len(data), data
     if not _one_import_at_a_time.acquire(blocking=False):
         raise _in_progress_error(_running_run(session))
     try:
@@ -235,29 +244,30 @@ def import_workbook(
         session.rollback()
         begin_write(session)  # the checks above were reads; the run row is a write
         run = PrmSyncRun(status="running", phase="reading", file_name=file_name, file_sha256=sha256,
-                         file_bytes=len(data), options=options.describe(), started_by=actor.name)
+                         file_bytes=size, options=options.describe(), started_by=actor.name)
         session.add(run)
         session.commit()
         try:
             with cyclic_gc_paused():
-                return _run_import(session, run, data, options, previous_id, progress, now or utcnow(), actor)
+                return _run_import(session, run, source, options, previous_id, progress, now or utcnow(), actor)
         finally:
             forget(run.id)
     finally:
         _one_import_at_a_time.release()
 
 
-def _run_import(session: Session, run: PrmSyncRun, data: bytes, options: ImportOptions,
+def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options: ImportOptions,
                 previous_id: int | None, progress_callback: ProgressFn | None, now: datetime,
                 actor: Actor) -> ImportSummary:
     started = time.perf_counter()
     run_id = run.id
-    log.info("import run %d started: %s (%d bytes, options: %s)", run_id, run.file_name, len(data), run.options or "none")
+    log.info("import run %d started: %s (%d bytes, options: %s)", run_id, run.file_name, run.file_bytes,
+             run.options or "none")
     progress = Progress(session, run, progress_callback)
     parsed: ParsedRows | None = None
     try:
         stored_devices = in_background(store.read_stored_devices, session.get_bind())
-        sheet = open_sheet(data, PRM_COLUMNS, what="a PRM header")
+        sheet = open_sheet(source, PRM_COLUMNS, what="a PRM header")
         run.sheet, run.header_row = sheet.name, sheet.header.row_index + 1
         progress.expected = max(sheet.last_row - run.header_row, 0)
         run.rows_total = progress.expected  # an estimate for progress bars until the rows are counted
@@ -352,14 +362,15 @@ def import_file(session: Session, *, path: Path, options: ImportOptions = Import
                 actor: Actor = SYSTEM, progress: ProgressFn | None = None) -> ImportSummary:
     """Import a workbook from disk (PRM_FILE_PATH, or the command line)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb"):
+            pass  # only proves it can be read; the import reads it from disk
     except FileNotFoundError:
         raise errors.BadRequest(
             f"No file was uploaded and PRM_FILE_PATH ({path}) does not exist; upload the workbook in the "
             "'file' field or set PRM_FILE_PATH.", [errors.item(["file"], "no upload and no file at PRM_FILE_PATH")]) from None
     except OSError as exc:
         raise errors.BadRequest(f"PRM_FILE_PATH ({path}) cannot be read: {exc.strerror}.") from None
-    return import_workbook(session, data=data, filename=path.name, options=options, actor=actor, progress=progress)
+    return import_workbook(session, path=path, filename=path.name, options=options, actor=actor, progress=progress)
 
 
 # The run log's reads live in prm/runs.py; they are part of this module's public face.

@@ -1,5 +1,7 @@
 """PRM import and its run log."""
 
+import tempfile
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
@@ -10,6 +12,7 @@ from database import SessionDep
 from prm_import import ImportOptions
 from routers.deps import VIEWER, AdminDep, PageDep, error_responses
 from schemas import ImportSummary, Page, SyncRunDetail, SyncRunRead
+from workbooks import save_upload
 
 router = APIRouter(tags=["prm import"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,8 +39,11 @@ def run_prm_sync(
     if file is None:
         return prm_import.import_file(session, path=request.app.state.settings.prm_file_path, options=options,
                                       actor=actor)
-    return prm_import.import_workbook(session, data=file.file.read(), filename=file.filename or "", options=options,
-                                      actor=actor)
+    with tempfile.TemporaryDirectory(prefix="prm-upload-") as folder:
+        # On disk, not in memory: python-calamine then reads the zip from the file.
+        path = save_upload(file.file, FilePath(folder) / "upload.xlsx")
+        return prm_import.import_workbook(session, path=path, filename=file.filename or "", options=options,
+                                          actor=actor)
 
 
 @router.get("/debug/sync-logs", summary="Import runs, newest first", response_model=Page[SyncRunRead],

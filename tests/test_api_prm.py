@@ -264,3 +264,14 @@ class TestSyncLogs:
 
     def test_an_unknown_run_is_404(self, client: TestClient) -> None:
         assert client.get("/debug/sync-logs/999").status_code == 404
+
+
+def test_a_prm_file_path_that_is_a_folder_is_a_clear_400(database_url: str, tmp_path: Path) -> None:
+    from tests.conftest import make_settings, open_client
+
+    settings = make_settings(database_url=database_url, prm_file_path=tmp_path)
+    with open_client(settings) as client:
+        response = client.post("/run/prm-sync")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(f"PRM_FILE_PATH ({tmp_path}) cannot be read")
