@@ -92,8 +92,9 @@ def device_timeline(session: Session, *, imei: str) -> DeviceTimeline:
         raise errors.NotFound(f"IMEI {imei} has not been seen in any PRM import.")
     activation = session.get(Activation, device.imei)
     first_run = session.get(PrmSyncRun, device.first_seen_run)
-    timeline = [DeviceEventRead(kind="seen", at=first_run.started_at if first_run else device.inward_at or datetime.min,
-                                run_id=device.first_seen_run, to_retailer=None)]
+    first_seen = first_run.started_at if first_run else device.inward_at
+    # Every time in the timeline is UTC-aware, so they sort; a device with no known first time starts at its events.
+    timeline = [DeviceEventRead(kind="seen", at=first_seen, run_id=device.first_seen_run)] if first_seen else []
     for event in session.scalars(select(DeviceEvent).where(DeviceEvent.imei == device.imei).order_by(DeviceEvent.id)):
         timeline.append(DeviceEventRead(kind=event.kind, at=event.at, run_id=event.run_id,
                                         from_retailer=event.from_retailer, to_retailer=event.to_retailer))

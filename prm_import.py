@@ -45,8 +45,6 @@ log = logging.getLogger("dist.prm_import")
 
 
 ERRORS_SHOWN = 200
-# Runs older than this that still say "running" were cut off by a crash or a kill.
-STALE_RUN_SECONDS = 6 * 3600
 
 _one_import_at_a_time = threading.Lock()
 
@@ -113,11 +111,9 @@ def latest_success(session: Session) -> PrmSyncRun | None:
                            .order_by(desc(PrmSyncRun.id)).limit(1)).first()
 
 
-def abandon_stale_runs(session: Session, *, older_than_seconds: int = 0) -> int:
+def abandon_stale_runs(session: Session) -> int:
     """Mark runs cut off by a crash as abandoned (called at start-up, when none can be running)."""
-    cutoff = utcnow().timestamp() - older_than_seconds
-    runs = [run for run in session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "running"))
-            if run.started_at.timestamp() <= cutoff]
+    runs = list(session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "running")))
     for run in runs:
         run.status = "abandoned"
         run.finished_at = utcnow()

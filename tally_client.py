@@ -9,7 +9,6 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
@@ -319,7 +318,3 @@ class TallyClient:
         wanted = normalise_name(ledger)
         return next((balance for balance in read_balances(body, content_type) if balance.key == wanted), None)
 
-
-def describe(balance: LedgerBalance) -> dict[str, Any]:
-    return {"name": balance.name, "parent": balance.parent, "closing_balance": balance.closing_balance,
-            "blank": balance.blank}

@@ -63,11 +63,9 @@ class HeaderSpec:
     required: tuple[str, ...]
     titles: dict[str, str]  # field -> the name shown to people
 
-    def field_for(self, header: str) -> str | None:
-        return self._by_header.get(normalise_header(header))
-
     @property
-    def _by_header(self) -> dict[str, str]:
+    def by_header(self) -> dict[str, str]:
+        """Normalised header -> field."""
         return {alias: name for name, variants in self.aliases.items() for alias in variants}
 
 
@@ -94,7 +92,7 @@ class HeaderMatch:
 
 
 def match_header_row(cells: list[Any], row_index: int, spec: HeaderSpec) -> HeaderMatch:
-    by_header = spec._by_header
+    by_header = spec.by_header
     headers = ["" if cell is None else str(cell).strip() for cell in cells]
     columns: dict[str, int] = {}
     seen: dict[str, list[str]] = {}

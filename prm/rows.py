@@ -289,15 +289,21 @@ class RowChecker:
         if name is None or name == previous:
             products.setdefault(goods_id, None)
             return
-        if previous is not None and ("goods", goods_id) not in self._warned_names:
-            self._warned_names.add(("goods", goods_id))
-            self.result.warnings.append(RowIssue(
-                row, self._title["product_name"], name,
-                f"Goods ID {goods_id} has two names: {previous!r} (row {self._product_rows[goods_id]}) "
-                f"and {name!r}; the last one is kept",
-                "warning"))
+        if previous is not None:
+            self._warn_two_names("Goods ID", goods_id, "product_name", previous, name,
+                                 self._product_rows[goods_id], row)
         products[goods_id] = name
         self._product_rows[goods_id] = row
+
+    def _warn_two_names(self, what: str, key: str, column: str, first: str, later: str, first_row: int,
+                        row: int) -> None:
+        """One warning per goods id or retailer code seen under two names; the last name is kept."""
+        if (what, key) in self._warned_names:
+            return
+        self._warned_names.add((what, key))
+        self.result.warnings.append(RowIssue(
+            row, self._title[column], later,
+            f"{what} {key} has two names: {first!r} (row {first_row}) and {later!r}; the last one is kept", "warning"))
 
     def _remember_retailer(self, code: str, cells: list[Any], row: int) -> None:
         retailers = self.result.retailers
@@ -312,13 +318,9 @@ class RowChecker:
             "state": self._text(cells, "state") or None,
         }
         if previous is not None:
-            if name and previous["name"] and ("retailer", code) not in self._warned_names:
-                self._warned_names.add(("retailer", code))
-                self.result.warnings.append(RowIssue(
-                    row, self._title["retailer_name"], name,
-                    f"Retailer {code} has two names: {previous['name']!r} (row {self._retailer_rows[code]}) "
-                    f"and {name!r}; the last one is kept",
-                    "warning"))
+            if name and previous["name"]:
+                self._warn_two_names("Retailer", code, "retailer_name", previous["name"], name,
+                                     self._retailer_rows[code], row)
             details = {key: value or previous[key] for key, value in details.items()}
         retailers[code] = details
         self._retailer_rows[code] = row
