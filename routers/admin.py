@@ -3,12 +3,20 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
 
 import audit
 import keys
 from database import SessionDep
 from routers.deps import AdminDep, PageDep, error_responses
-from schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, AuditEntryRead, IsoDateTime, Page
+from schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    AuditEntryRead,
+    IsoDateTime,
+    Page,
+)
 
 router = APIRouter(tags=["admin"])
 
@@ -21,8 +29,8 @@ def create_key(session: SessionDep, actor: AdminDep, body: ApiKeyCreate) -> ApiK
 
 @router.get("/admin/keys", summary="API keys (never the keys themselves)", response_model=list[ApiKeyRead],
             responses=error_responses())
-def list_keys(session: SessionDep, actor: AdminDep) -> list[ApiKeyRead]:
-    return keys.list_keys(session)
+async def list_keys(session: SessionDep, actor: AdminDep) -> list[ApiKeyRead]:
+    return await run_in_threadpool(keys.list_keys, session)
 
 
 @router.delete("/admin/keys/{name}", summary="Revoke an API key", response_model=ApiKeyRead,
@@ -33,7 +41,7 @@ def revoke_key(session: SessionDep, actor: AdminDep, name: Annotated[str, Path(m
 
 @router.get("/admin/audit", summary="The audit trail, newest first", response_model=Page[AuditEntryRead],
             responses=error_responses(422))
-def list_audit(
+async def list_audit(
     session: SessionDep,
     actor: AdminDep,
     page: PageDep,
@@ -42,4 +50,4 @@ def list_audit(
     since: Annotated[IsoDateTime | None, Query()] = None,
     until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[AuditEntryRead]:
-    return audit.list_entries(session, page=page, actor=by, action=action, since=since, until=until)
+    return await run_in_threadpool(audit.list_entries, session, page=page, actor=by, action=action, since=since, until=until)

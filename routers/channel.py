@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
 
 import catalog
 import channel
@@ -26,37 +27,37 @@ Code = Annotated[str | None, Query(max_length=64)]
 
 @router.get("/retailers", summary="Retailers, searchable by code or name", response_model=Page[RetailerRead],
             responses=error_responses(422))
-def list_retailers(session: SessionDep, page: PageDep, search: SearchText = None) -> Page[RetailerRead]:
-    return channel.list_retailers(session, page=page, search=search)
+async def list_retailers(session: SessionDep, page: PageDep, search: SearchText = None) -> Page[RetailerRead]:
+    return await run_in_threadpool(channel.list_retailers, session, page=page, search=search)
 
 
 @router.get("/retailers/{code}", summary="One retailer with its stock by goods", response_model=RetailerDetail,
             responses=error_responses(404, 422))
-def get_retailer(session: SessionDep, code: Annotated[str, Path(max_length=64)]) -> RetailerDetail:
-    return channel.get_retailer(session, code=code)
+async def get_retailer(session: SessionDep, code: Annotated[str, Path(max_length=64)]) -> RetailerDetail:
+    return await run_in_threadpool(channel.get_retailer, session, code=code)
 
 
 @router.get("/products", summary="Products, with filters", response_model=Page[ProductRead],
             responses=error_responses(422))
-def list_products(
+async def list_products(
     session: SessionDep,
     page: PageDep,
     category: Annotated[str | None, Query(max_length=64)] = None,
     search: SearchText = None,
     priced: Annotated[bool | None, Query(description="true: only priced goods; false: only unpriced")] = None,
 ) -> Page[ProductRead]:
-    return catalog.list_products(session, page=page, category=category, search=search, priced=priced)
+    return await run_in_threadpool(catalog.list_products, session, page=page, category=category, search=search, priced=priced)
 
 
 @router.get("/inventory", summary="Units in retailer stock per retailer and goods (latest import)",
             response_model=Page[InventoryItem], responses=error_responses(422))
-def list_inventory(session: SessionDep, page: PageDep, retailer_code: Code = None, goods_id: Code = None) -> Page[InventoryItem]:
-    return channel.list_inventory(session, page=page, retailer_code=retailer_code, goods_id=goods_id)
+async def list_inventory(session: SessionDep, page: PageDep, retailer_code: Code = None, goods_id: Code = None) -> Page[InventoryItem]:
+    return await run_in_threadpool(channel.list_inventory, session, page=page, retailer_code=retailer_code, goods_id=goods_id)
 
 
 @router.get("/activations", summary="Activations, newest first", response_model=Page[ActivationRead],
             responses=error_responses(422))
-def list_activations(
+async def list_activations(
     session: SessionDep,
     page: PageDep,
     retailer_code: Code = None,
@@ -64,11 +65,11 @@ def list_activations(
     since: Annotated[IsoDateTime | None, Query(description="ISO date-time, e.g. 2026-11-01T00:00:00+05:30")] = None,
     until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[ActivationRead]:
-    return channel.list_activations(session, page=page, retailer_code=retailer_code, goods_id=goods_id,
+    return await run_in_threadpool(channel.list_activations, session, page=page, retailer_code=retailer_code, goods_id=goods_id,
                                     since=since, until=until)
 
 
 @router.get("/imei/{imei}", summary="One device and its timeline", response_model=DeviceTimeline,
             responses=error_responses(404, 422))
-def get_imei(session: SessionDep, imei: Annotated[str, Path(max_length=32)]) -> DeviceTimeline:
-    return channel.device_timeline(session, imei=imei)
+async def get_imei(session: SessionDep, imei: Annotated[str, Path(max_length=32)]) -> DeviceTimeline:
+    return await run_in_threadpool(channel.device_timeline, session, imei=imei)

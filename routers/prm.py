@@ -5,6 +5,7 @@ from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 import prm_import
@@ -48,23 +49,23 @@ def run_prm_sync(
 
 @router.get("/debug/sync-logs", summary="Import runs, newest first", response_model=Page[SyncRunRead],
             responses=error_responses(422), dependencies=[VIEWER])
-def list_sync_logs(
+async def list_sync_logs(
     session: SessionDep,
     page: PageDep,
     status: Annotated[str | None, Query(pattern="^(running|success|failed|dry_run|abandoned)$")] = None,
 ) -> Page[SyncRunRead]:
-    return prm_import.list_runs(session, page=page, status=status)
+    return await run_in_threadpool(prm_import.list_runs, session, page=page, status=status)
 
 
 @router.get("/debug/sync-logs/{run_id}", summary="One import run with its row errors (paginated)",
             response_model=SyncRunDetail, responses=error_responses(404, 422), dependencies=[VIEWER])
-def get_sync_log(
+async def get_sync_log(
     session: SessionDep,
     page: PageDep,
     run_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     severity: Annotated[str | None, Query(pattern="^(error|warning)$")] = None,
 ) -> SyncRunDetail:
-    return prm_import.get_run(session, run_id=run_id, page=page, severity=severity)
+    return await run_in_threadpool(prm_import.get_run, session, run_id=run_id, page=page, severity=severity)
 
 
 @router.get("/debug/sync-logs/{run_id}/errors.xlsx", summary="A run's row errors as an Excel file",

@@ -4,7 +4,9 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 import ledger_mapping
 import report_files
@@ -21,6 +23,7 @@ from schemas import (
     OdDrillDown,
     OdReport,
 )
+from tally_cache import TallyService
 
 router = APIRouter(tags=["reports"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,7 +35,7 @@ Code = Annotated[str, Path(max_length=64)]
             response_model=OdReport, responses={**error_responses(422),
                                                 200: {"content": {"application/json": {}, XLSX_TYPE: {}, "text/csv": {}}}},
             dependencies=[VIEWER])
-def negative_report(
+async def negative_report(
     tally: TallyDep,
     session: SessionDep,
     min_od: Annotated[Decimal | None, Query(ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2)] = None,
@@ -40,6 +43,11 @@ def negative_report(
     refresh: Refresh = False,
     format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",
 ) -> Response:
+    return await run_in_threadpool(_negative_report_answer, tally, session, min_od, retailer_code, refresh, format)
+
+
+def _negative_report_answer(tally: TallyService, session: Session, min_od: Decimal | None, retailer_code: str | None,
+                            refresh: bool, format: str) -> Response:
     report = reports.negative_report(tally, session, min_od=min_od, retailer_code=retailer_code, refresh=refresh)
     stamp = report.as_of.strftime("%Y%m%d")
     if format == "xlsx":
@@ -55,19 +63,19 @@ def negative_report(
 
 @router.get("/reports/negative/{retailer_code}", summary="One retailer's OD explained: stock by goods, ledger, balance",
             response_model=OdDrillDown, responses=error_responses(404, 422), dependencies=[VIEWER])
-def negative_drill_down(tally: TallyDep, session: SessionDep, retailer_code: Code, refresh: Refresh = False) -> OdDrillDown:
-    return reports.drill_down(tally, session, retailer_code=retailer_code, refresh=refresh)
+async def negative_drill_down(tally: TallyDep, session: SessionDep, retailer_code: Code, refresh: Refresh = False) -> OdDrillDown:
+    return await run_in_threadpool(reports.drill_down, tally, session, retailer_code=retailer_code, refresh=refresh)
 
 
 @router.get("/admin/ledger-mapping", summary="Every retailer's Tally ledger, how it was matched, suggestions",
             response_model=LedgerMappingPage, responses=error_responses(422), dependencies=[VIEWER])
-def list_ledger_mapping(
+async def list_ledger_mapping(
     tally: TallyDep,
     session: SessionDep,
     page: PageDep,
     how: Annotated[str | None, Query(pattern="^(explicit|by_name|by_code|unmatched)$")] = None,
 ) -> LedgerMappingPage:
-    return ledger_mapping.list_mappings(tally, session, page=page, how=how)
+    return await run_in_threadpool(ledger_mapping.list_mappings, tally, session, page=page, how=how)
 
 
 @router.post("/admin/ledger-mapping", summary="Set many retailers' ledgers at once (all or nothing)",

@@ -3,11 +3,19 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 import tally_cache
 from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
-from schemas import BalanceRead, CacheEntryRead, LedgerPage, Page, RefreshResult, TallyStatus
+from schemas import (
+    BalanceRead,
+    CacheEntryRead,
+    LedgerPage,
+    Page,
+    RefreshResult,
+    TallyStatus,
+)
 from tally_cache import TallyService
 
 router = APIRouter(tags=["tally"])
@@ -23,37 +31,37 @@ Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache
 
 @router.get("/tally/closing-balance", summary="One ledger's closing balance (positive = owes us)",
             response_model=BalanceRead, responses=error_responses(404, 422, 502, 503), dependencies=[VIEWER])
-def closing_balance(
+async def closing_balance(
     tally: TallyDep,
     session: SessionDep,
     ledger: Annotated[str, Query(min_length=1, max_length=255, description="Ledger name as in Tally, any case")],
     refresh: Refresh = False,
 ) -> BalanceRead:
-    return tally_cache.get_balance(tally, session, ledger=ledger, refresh=refresh)
+    return await run_in_threadpool(tally_cache.get_balance, tally, session, ledger=ledger, refresh=refresh)
 
 
 @router.get("/tally/ledgers", summary="Ledgers of a group with their balances", response_model=LedgerPage,
             responses=error_responses(422, 502, 503), dependencies=[VIEWER])
-def list_ledgers(
+async def list_ledgers(
     tally: TallyDep,
     session: SessionDep,
     page: PageDep,
     group: Annotated[str | None, Query(max_length=255, description="Default: TALLY_DEBTORS_GROUP")] = None,
     refresh: Refresh = False,
 ) -> LedgerPage:
-    return tally_cache.list_ledgers(tally, session, page=page, group=group, refresh=refresh)
+    return await run_in_threadpool(tally_cache.list_ledgers, tally, session, page=page, group=group, refresh=refresh)
 
 
 @router.get("/tally/status", summary="Is Tally reachable; last success and error; cache counters",
             response_model=TallyStatus, responses=error_responses(), dependencies=[VIEWER])
-def tally_status(tally: TallyDep, session: SessionDep) -> TallyStatus:
-    return tally_cache.status(tally, session)
+async def tally_status(tally: TallyDep, session: SessionDep) -> TallyStatus:
+    return await run_in_threadpool(tally_cache.status, tally, session)
 
 
 @router.get("/debug/tally-cache", summary="Cached balances with age and freshness", response_model=Page[CacheEntryRead],
             responses=error_responses(422), dependencies=[VIEWER])
-def tally_cache_entries(tally: TallyDep, session: SessionDep, page: PageDep) -> Page[CacheEntryRead]:
-    return tally_cache.cache_entries(tally, session, page=page)
+async def tally_cache_entries(tally: TallyDep, session: SessionDep, page: PageDep) -> Page[CacheEntryRead]:
+    return await run_in_threadpool(tally_cache.cache_entries, tally, session, page=page)
 
 
 @router.post("/admin/tally/refresh", summary="Read the debtors group from Tally now", response_model=RefreshResult,
