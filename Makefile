@@ -32,7 +32,7 @@ init-db: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py ensure-admin-key
 
 run: init-db
-	$(BIN)/python -m uvicorn main:app --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/python serve.py --host $(HOST) --port $(PORT)
 
 # The browser tests drive Debian's Chromium; without it (and without root to install it) they skip.
 browser:

@@ -37,7 +37,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no committed run
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: imports rewrite whole indexes  # the import's staging table never touches disk
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: imports rewrite whole indexes
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -74,10 +74,16 @@ def _alembic_config(connection: Any) -> Any:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the latest migration; a no-op when it is already there."""
+    """Bring the schema to the latest migration; a no-op when it is already there.
+
+    Under a lock across processes: several workers start at once, and on a new database each
+    would otherwise try to create the same tables.
+    """
     from alembic import command
 
-    with engine.begin() as connection:
+    from process_lock import ProcessLock
+
+    with ProcessLock(engine, "migrations"), engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
 
 

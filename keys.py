@@ -94,10 +94,11 @@ def count_active(session: Session) -> int:
 class KeyCache:
     """Recently checked keys (by hash), so most requests need no database read.
 
-    An entry lives `ttl` seconds; revoking a key in this process clears the cache at once.
+    An entry lives `ttl` seconds; revoking a key in this process clears the cache at once, and
+    the other worker processes (WORKERS) stop taking it within `ttl`.
     """
 
-    def __init__(self, ttl: float = 30.0) -> None:
+    def __init__(self, ttl: float = 5.0) -> None:
         self.ttl = ttl
         self._entries: dict[str, tuple[Actor, float]] = {}
         self._lock = threading.Lock()

@@ -8,7 +8,7 @@ ledger whose normalised name equals the retailer's name, or else its code.
 import difflib
 import io
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,8 +39,7 @@ def fuzzy_key(name: str) -> str:
     return " ".join(sorted(word for word in text.split() if word not in _FILLER))
 
 
-@dataclass(frozen=True)
-class Mapping:
+class Mapping(NamedTuple):  # a NamedTuple: the OD report builds one per retailer on every call
     retailer_code: str
     retailer_name: str
     ledger_key: str | None

@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import database
+import lanes
 import prm_import
 from errors import add_exception_handlers
 from request_log import RequestLogMiddleware
@@ -48,6 +49,7 @@ def configure_logging(level: str) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
+    lanes.configure(settings.read_threads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

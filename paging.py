@@ -36,12 +36,14 @@ def paginate(
     table's columns, not ORM objects: `to_item` reads them by attribute all the same, and a list
     page costs about half the CPU without identity-map bookkeeping it never needs.
     """
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    # Core execution on the session's connection: a read page needs none of the ORM's machinery.
+    connection = session.connection()
+    total = connection.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     paged = stmt.limit(page.limit).offset(page.offset)
     if scalars:
         table = stmt.column_descriptions[0]["entity"].__table__
         paged = paged.with_only_columns(*table.columns)
-    rows: list[Any] = list(session.execute(paged))
+    rows: list[Any] = list(connection.execute(paged))
     items = [to_item(row) for row in rows] if to_item else rows
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 

@@ -11,13 +11,12 @@ import hashlib
 import logging
 import re
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import desc, select
+from sqlalchemy import Engine, desc, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -27,6 +26,7 @@ import errors
 from database import begin_write
 from keys import SYSTEM, Actor
 from models import PrmSyncRowError, PrmSyncRun, utcnow
+from process_lock import ProcessLock
 from prm import store
 from prm.columns import PRM_COLUMNS
 from prm.progress import Progress, ProgressFn, cyclic_gc_paused, forget, in_background, live_progress
@@ -46,7 +46,7 @@ log = logging.getLogger("dist.prm_import")
 
 ERRORS_SHOWN = 200
 
-_one_import_at_a_time = threading.Lock()
+IMPORT_LOCK = "prm-import"  # held by the process that imports, for the whole import
 
 
 @dataclass(frozen=True)
@@ -111,17 +111,40 @@ def latest_success(session: Session) -> PrmSyncRun | None:
                            .order_by(desc(PrmSyncRun.id)).limit(1)).first()
 
 
-def abandon_stale_runs(session: Session) -> int:
-    """Mark runs cut off by a crash as abandoned (called at start-up, when none can be running)."""
-    runs = list(session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "running")))
-    for run in runs:
-        run.status = "abandoned"
-        run.finished_at = utcnow()
-        run.message = "The service stopped while this import ran; nothing from it was saved."
+def _import_lock(session: Session) -> ProcessLock:
+    bind = session.get_bind()
+    return ProcessLock(bind if isinstance(bind, Engine) else bind.engine, IMPORT_LOCK)
+
+
+def _abandon_running(session: Session) -> int:
+    """Mark every run still shown as running abandoned; only call it holding the import lock."""
+    stale = list(session.scalars(select(PrmSyncRun.id).where(PrmSyncRun.status == "running")))
+    session.rollback()
+    if not stale:
+        return 0
+    begin_write(session)
+    session.execute(update(PrmSyncRun).where(PrmSyncRun.id.in_(stale), PrmSyncRun.status == "running").values(
+        status="abandoned", finished_at=utcnow(),
+        message="The service stopped while this import ran; nothing from it was saved."))
     session.commit()
-    if runs:
-        log.warning("marked %d interrupted import run(s) as abandoned: %s", len(runs), [run.id for run in runs])
-    return len(runs)
+    log.warning("marked %d interrupted import run(s) as abandoned: %s", len(stale), stale)
+    return len(stale)
+
+
+def abandon_stale_runs(session: Session) -> int:
+    """Mark runs cut off by a crash as abandoned (at start-up).
+
+    A run is stale when no process holds the import lock: the lock dies with its process, so a
+    worker starting beside a sibling that is importing leaves that sibling's run alone.
+    """
+    lock = _import_lock(session)
+    if not lock.acquire(blocking=False):
+        log.info("an import is running in another process; its run is left as it is")
+        return 0
+    try:
+        return _abandon_running(session)
+    finally:
+        lock.release()
 
 
 def _in_progress_error(run: PrmSyncRun | None) -> ImportInProgress:
@@ -226,12 +249,11 @@ def import_workbook(
     else:
         assert data is not None
         sha256, size, source = hashlib.sha256(data).hexdigest(), len(data), data
-    if not _one_import_at_a_time.acquire(blocking=False):
+    lock = _import_lock(session)
+    if not lock.acquire(blocking=False):
         raise _in_progress_error(_running_run(session))
     try:
-        running = _running_run(session)
-        if running is not None:
-            raise _in_progress_error(running)
+        _abandon_running(session)  # holding the lock, a run still shown as running died with its process
         previous = latest_success(session)
         if previous is not None and previous.file_sha256 == sha256 and not options.force and not options.dry_run:
             log.info("import of %s skipped: same bytes as run %d", file_name, previous.id)
@@ -249,7 +271,7 @@ def import_workbook(
         finally:
             forget(run.id)
     finally:
-        _one_import_at_a_time.release()
+        lock.release()
 
 
 def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options: ImportOptions,

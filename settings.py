@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Comma-separated origins; empty means no cross-origin browser access at all.
     cors_origins: str = ""
     log_level: str = "INFO"
+    # Worker processes started by `make run` / serve.py (one per core suits a 2-core office box),
+    # and threads per process for database reads (see lanes.py: few threads beat many).
+    workers: int = Field(default=2, ge=1, le=32)
+    read_threads: int = Field(default=1, ge=1, le=64)
 
     @field_validator("database_url")
     @classmethod

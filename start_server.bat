@@ -12,7 +12,7 @@ REM A no-op in seconds when nothing changed; picks up a new requirements.txt aft
 .venv\Scripts\python.exe -c "from database import init_db; init_db()" || goto :error
 REM On the first start, makes an admin API key and prints it once.
 .venv\Scripts\python.exe manage.py ensure-admin-key || goto :error
-.venv\Scripts\python.exe -m uvicorn main:app --host 0.0.0.0 --port 8000 --no-access-log
+.venv\Scripts\python.exe serve.py --host 0.0.0.0 --port 8000
 goto :eof
 :error
 echo Start-up failed; see the message above.

@@ -3,10 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.concurrency import run_in_threadpool
 
 import audit
 import keys
+import lanes
 from database import SessionDep
 from routers.deps import AdminDep, PageDep, error_responses
 from schemas import (
@@ -30,7 +30,7 @@ def create_key(session: SessionDep, actor: AdminDep, body: ApiKeyCreate) -> ApiK
 @router.get("/admin/keys", summary="API keys (never the keys themselves)", response_model=list[ApiKeyRead],
             responses=error_responses())
 async def list_keys(session: SessionDep, actor: AdminDep) -> list[ApiKeyRead]:
-    return await run_in_threadpool(keys.list_keys, session)
+    return await lanes.read(keys.list_keys, session)
 
 
 @router.delete("/admin/keys/{name}", summary="Revoke an API key", response_model=ApiKeyRead,
@@ -50,4 +50,4 @@ async def list_audit(
     since: Annotated[IsoDateTime | None, Query()] = None,
     until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[AuditEntryRead]:
-    return await run_in_threadpool(audit.list_entries, session, page=page, actor=by, action=action, since=since, until=until)
+    return await lanes.read(audit.list_entries, session, page=page, actor=by, action=action, since=since, until=until)

@@ -3,10 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.concurrency import run_in_threadpool
 
 import catalog
 import channel
+import lanes
 from database import SessionDep
 from routers.deps import VIEWER, PageDep, error_responses
 from schemas import (
@@ -28,13 +28,13 @@ Code = Annotated[str | None, Query(max_length=64)]
 @router.get("/retailers", summary="Retailers, searchable by code or name", response_model=Page[RetailerRead],
             responses=error_responses(422))
 async def list_retailers(session: SessionDep, page: PageDep, search: SearchText = None) -> Page[RetailerRead]:
-    return await run_in_threadpool(channel.list_retailers, session, page=page, search=search)
+    return await lanes.read(channel.list_retailers, session, page=page, search=search)
 
 
 @router.get("/retailers/{code}", summary="One retailer with its stock by goods", response_model=RetailerDetail,
             responses=error_responses(404, 422))
 async def get_retailer(session: SessionDep, code: Annotated[str, Path(max_length=64)]) -> RetailerDetail:
-    return await run_in_threadpool(channel.get_retailer, session, code=code)
+    return await lanes.read(channel.get_retailer, session, code=code)
 
 
 @router.get("/products", summary="Products, with filters", response_model=Page[ProductRead],
@@ -46,13 +46,13 @@ async def list_products(
     search: SearchText = None,
     priced: Annotated[bool | None, Query(description="true: only priced goods; false: only unpriced")] = None,
 ) -> Page[ProductRead]:
-    return await run_in_threadpool(catalog.list_products, session, page=page, category=category, search=search, priced=priced)
+    return await lanes.read(catalog.list_products, session, page=page, category=category, search=search, priced=priced)
 
 
 @router.get("/inventory", summary="Units in retailer stock per retailer and goods (latest import)",
             response_model=Page[InventoryItem], responses=error_responses(422))
 async def list_inventory(session: SessionDep, page: PageDep, retailer_code: Code = None, goods_id: Code = None) -> Page[InventoryItem]:
-    return await run_in_threadpool(channel.list_inventory, session, page=page, retailer_code=retailer_code, goods_id=goods_id)
+    return await lanes.read(channel.list_inventory, session, page=page, retailer_code=retailer_code, goods_id=goods_id)
 
 
 @router.get("/activations", summary="Activations, newest first", response_model=Page[ActivationRead],
@@ -65,11 +65,11 @@ async def list_activations(
     since: Annotated[IsoDateTime | None, Query(description="ISO date-time, e.g. 2026-11-01T00:00:00+05:30")] = None,
     until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[ActivationRead]:
-    return await run_in_threadpool(channel.list_activations, session, page=page, retailer_code=retailer_code, goods_id=goods_id,
+    return await lanes.read(channel.list_activations, session, page=page, retailer_code=retailer_code, goods_id=goods_id,
                                     since=since, until=until)
 
 
 @router.get("/imei/{imei}", summary="One device and its timeline", response_model=DeviceTimeline,
             responses=error_responses(404, 422))
 async def get_imei(session: SessionDep, imei: Annotated[str, Path(max_length=32)]) -> DeviceTimeline:
-    return await run_in_threadpool(channel.device_timeline, session, imei=imei)
+    return await lanes.read(channel.device_timeline, session, imei=imei)

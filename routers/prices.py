@@ -3,9 +3,9 @@
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+import lanes
 import prices
 from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
@@ -53,7 +53,7 @@ def price_list_template(session: SessionDep) -> Response:
 @router.get("/products/{goods_id}", summary="One product with its last 20 price changes",
             response_model=ProductDetail, responses=error_responses(404, 422), dependencies=[VIEWER])
 async def get_product(session: SessionDep, goods_id: GoodsId) -> ProductDetail:
-    return await run_in_threadpool(prices.get_product, session, goods_id=goods_id)
+    return await lanes.read(prices.get_product, session, goods_id=goods_id)
 
 
 @router.get("/products/{goods_id}/price", summary="The price in force at a moment (default: now)",
@@ -63,7 +63,7 @@ async def get_price_as_of(
     goods_id: GoodsId,
     as_of: Annotated[str | None, Query(max_length=40, description="2026-11-21 (end of that day, IST) or an ISO date-time")] = None,
 ) -> PriceAsOf:
-    return await run_in_threadpool(prices.price_as_of, session, goods_id=goods_id, as_of=prices.as_of_moment(as_of))
+    return await lanes.read(prices.price_as_of, session, goods_id=goods_id, as_of=prices.as_of_moment(as_of))
 
 
 @router.get("/debug/price-history", summary="Price changes, newest first", response_model=Page[PriceHistoryRead],
@@ -76,5 +76,5 @@ async def list_price_history(
     since: Annotated[IsoDateTime | None, Query()] = None,
     until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[PriceHistoryRead]:
-    return await run_in_threadpool(prices.list_price_history, session, page=page, goods_id=goods_id, source=source,
+    return await lanes.read(prices.list_price_history, session, page=page, goods_id=goods_id, source=source,
                                    since=since, until=until)

@@ -5,9 +5,9 @@ from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+import lanes
 import prm_import
 from database import SessionDep
 from prm_import import ImportOptions
@@ -54,7 +54,7 @@ async def list_sync_logs(
     page: PageDep,
     status: Annotated[str | None, Query(pattern="^(running|success|failed|dry_run|abandoned)$")] = None,
 ) -> Page[SyncRunRead]:
-    return await run_in_threadpool(prm_import.list_runs, session, page=page, status=status)
+    return await lanes.read(prm_import.list_runs, session, page=page, status=status)
 
 
 @router.get("/debug/sync-logs/{run_id}", summary="One import run with its row errors (paginated)",
@@ -65,7 +65,7 @@ async def get_sync_log(
     run_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     severity: Annotated[str | None, Query(pattern="^(error|warning)$")] = None,
 ) -> SyncRunDetail:
-    return await run_in_threadpool(prm_import.get_run, session, run_id=run_id, page=page, severity=severity)
+    return await lanes.read(prm_import.get_run, session, run_id=run_id, page=page, severity=severity)
 
 
 @router.get("/debug/sync-logs/{run_id}/errors.xlsx", summary="A run's row errors as an Excel file",

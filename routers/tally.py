@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+import lanes
 import tally_cache
 from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
@@ -61,7 +62,7 @@ async def tally_status(tally: TallyDep, session: SessionDep) -> TallyStatus:
 @router.get("/debug/tally-cache", summary="Cached balances with age and freshness", response_model=Page[CacheEntryRead],
             responses=error_responses(422), dependencies=[VIEWER])
 async def tally_cache_entries(tally: TallyDep, session: SessionDep, page: PageDep) -> Page[CacheEntryRead]:
-    return await run_in_threadpool(tally_cache.cache_entries, tally, session, page=page)
+    return await lanes.read(tally_cache.cache_entries, tally, session, page=page)
 
 
 @router.post("/admin/tally/refresh", summary="Read the debtors group from Tally now", response_model=RefreshResult,

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from models import PrmSyncRun
+from prm_import import IMPORT_LOCK, abandon_stale_runs
+from process_lock import ProcessLock
 from tests.conftest import table_contents
 from tests.prm_factory import imei, row, sheet
 
@@ -80,11 +82,41 @@ class TestImportEndpoint:
         with client.app.state.sessionmaker() as session:
             session.add(PrmSyncRun(status="running", file_name="other.xlsx", file_sha256="0" * 64))
             session.commit()
-
-        response = upload(client, make_xlsx(sheet(row(1))).read_bytes())
+        # The lock a live importer holds (a lock file or a PostgreSQL advisory lock, per connection).
+        other_importer = ProcessLock(client.app.state.engine, IMPORT_LOCK)
+        assert other_importer.acquire(blocking=False)
+        try:
+            response = upload(client, make_xlsx(sheet(row(1))).read_bytes())
+        finally:
+            other_importer.release()
 
         assert response.status_code == 409
         assert response.json()["detail"].startswith("Import run 1 (other.xlsx) is still running since")
+
+    def test_a_run_left_running_by_a_dead_process_is_abandoned_by_the_next_import(
+            self, client: TestClient, make_xlsx: MakeXlsx) -> None:
+        with client.app.state.sessionmaker() as session:
+            session.add(PrmSyncRun(status="running", file_name="crashed.xlsx", file_sha256="0" * 64))
+            session.commit()
+
+        response = upload(client, make_xlsx(sheet(row(1))).read_bytes())
+
+        assert response.status_code == 200
+        crashed = client.get("/debug/sync-logs/1").json()
+        assert crashed["status"] == "abandoned"
+        assert "stopped while this import ran" in crashed["message"]
+
+    def test_a_worker_starting_beside_a_live_import_leaves_its_run_alone(self, client: TestClient) -> None:
+        with client.app.state.sessionmaker() as session:
+            session.add(PrmSyncRun(status="running", file_name="live.xlsx", file_sha256="0" * 64))
+            session.commit()
+            live_importer = ProcessLock(client.app.state.engine, IMPORT_LOCK)
+            assert live_importer.acquire(blocking=False)
+            try:
+                assert abandon_stale_runs(session) == 0
+            finally:
+                live_importer.release()
+            assert abandon_stale_runs(session) == 1
 
     def test_a_shrinking_file_answers_409_with_both_counts(self, client: TestClient, make_xlsx: MakeXlsx) -> None:
         upload(client, make_xlsx(sheet(*(row(n) for n in range(1, 9)))).read_bytes())
