@@ -26,11 +26,11 @@ import errors
 from database import begin_write
 from keys import SYSTEM, Actor
 from models import PrmSyncRowError, PrmSyncRun, utcnow
-from process_lock import ProcessLock
 from prm import store
 from prm.columns import PRM_COLUMNS
 from prm.progress import Progress, ProgressFn, cyclic_gc_paused, forget, in_background, live_progress
 from prm.rows import ParsedRows, RowIssue, check_rows
+from process_lock import ProcessLock
 from schemas import (
     ImportChanges,
     ImportSummary,
@@ -47,6 +47,7 @@ log = logging.getLogger("dist.prm_import")
 ERRORS_SHOWN = 200
 
 IMPORT_LOCK = "prm-import"  # held by the process that imports, for the whole import
+IMPORT_LOCK_WAIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,8 @@ def import_workbook(
         assert data is not None
         sha256, size, source = hashlib.sha256(data).hexdigest(), len(data), data
     lock = _import_lock(session)
-    if not lock.acquire(blocking=False):
+    # A worker starting up holds the lock for a moment (abandon_stale_runs): worth a short wait.
+    if not lock.acquire(blocking=False, timeout=IMPORT_LOCK_WAIT_SECONDS):
         raise _in_progress_error(_running_run(session))
     try:
         _abandon_running(session)  # holding the lock, a run still shown as running died with its process

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, text
 _in_memory_locks: dict[str, threading.Lock] = {}
 _in_memory_guard = threading.Lock()
 WINDOWS_RETRY_SECONDS = 0.2
+POLL_SECONDS = 0.05
 
 
 def _advisory_key(name: str) -> int:
@@ -42,7 +43,15 @@ class ProcessLock:
                 with _in_memory_guard:
                     self._thread_lock = _in_memory_locks.setdefault(name, threading.Lock())
 
-    def acquire(self, *, blocking: bool) -> bool:
+    def acquire(self, *, blocking: bool, timeout: float | None = None) -> bool:
+        """Take the lock; with `timeout` (and not blocking), keep trying that many seconds."""
+        if timeout is not None and not blocking:
+            deadline = time.monotonic() + timeout
+            while not self.acquire(blocking=False):
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(POLL_SECONDS)
+            return True
         if self._thread_lock is not None:
             return self._thread_lock.acquire(blocking=blocking)
         if self._path is not None:

@@ -2,12 +2,22 @@
 
 import logging
 import time
-import uuid
+import itertools
+import os
+import secrets
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("dist.access")
+# The process (4 hex digits of its pid: worker processes never share one) and a counter started at a
+# random point: unique in the logs without a system call per request, as uuid4 costs.
+_ID_PREFIX = f"{os.getpid() & 0xFFFF:04x}"
+_id_counter = itertools.count(secrets.randbelow(2**31))
+
+
+def next_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_counter):08x}"
 
 
 class RequestLogMiddleware:
@@ -20,7 +30,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:12]
+        request_id = next_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status: dict[str, Any] = {"code": 500}
