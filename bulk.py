@@ -24,6 +24,17 @@ def datetime_writer(dialect_name: str) -> Callable[[datetime], Any]:
     return lambda moment: moment
 
 
+def naive_utc_writer(dialect_name: str) -> Callable[[datetime], Any] | None:
+    """The same form made from a naive UTC datetime, one call cheaper per cell; None: no such form.
+
+    The importer converts 100,000s of Excel date cells (naive IST) and skips attaching a zone it
+    would only print away again: `naive_utc_writer(d)(m)` == `datetime_writer(d)(m aware in UTC)`.
+    """
+    if dialect_name == "sqlite":
+        return lambda moment: moment.isoformat(" ", "microseconds")
+    return None
+
+
 def marker(connection: Connection) -> str:
     return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 

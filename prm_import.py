@@ -292,9 +292,11 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
         progress.expected = max(sheet.last_row - run.header_row, 0)
         run.rows_total = progress.expected  # an estimate for progress bars until the rows are counted
         progress("validating", 0, commit=True)
+        dialect_name = session.get_bind().dialect.name
         parsed = check_rows(sheet.rows, sheet.header, now=now,
                             on_row=lambda rows: progress("validating", rows, commit=rows % 10_000 == 0),
-                            datetime_form=bulk.datetime_writer(session.get_bind().dialect.name))
+                            datetime_form=bulk.datetime_writer(dialect_name),
+                            naive_utc_form=bulk.naive_utc_writer(dialect_name))
         _count(run, parsed)
         ignored, sheet_name = sheet.header.ignored, sheet.name
         del sheet  # frees python-calamine's copy of every cell (hundreds of MB at 500k rows)
@@ -362,7 +364,7 @@ def _finish_dry_run(session: Session, run_id: int, started: float, parsed: Parse
         stock_delta=[StockDelta(**row) for row in store.stock_delta_by_retailer(session, plan)],
         unpriced_goods=[UnpricedGoods(**row) for row in store.unpriced_goods(session, plan)],
     )
-    activations_new = store.new_activation_count(session, plan)
+    activations_new = store.new_activation_count(plan)
     session.rollback()  # nothing was written; end the read transaction before logging the run
     begin_write(session)
     run = session.get(PrmSyncRun, run_id)

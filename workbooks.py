@@ -5,6 +5,7 @@ be used as a whole, with the HTTP status that fits.
 """
 
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -207,13 +208,8 @@ def open_workbook(source: Source) -> CalamineWorkbook:
 
 
 def _rows_after(head: list[list[Any]], start: int, rest: Iterator[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
-    number = start
-    for cells in head:
-        yield number, cells
-        number += 1
-    for cells in rest:
-        yield number, cells
-        number += 1
+    # zip/count/chain keep the per-row step in C: a generator here cost ~0.5 µs a row.
+    return zip(itertools.count(start), itertools.chain(head, rest))
 
 
 def open_sheet(source: Source, spec: HeaderSpec, *, what: str) -> Sheet:

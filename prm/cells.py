@@ -25,8 +25,12 @@ class CellError(ValueError):
 
 def luhn_ok(digits: str) -> bool:
     """True when the last digit is the Luhn check digit of the others (`digits` is ASCII digits)."""
-    reverse = digits[::-1]
-    plain, doubled = reverse[0::2], reverse[1::2].translate(_DOUBLED)
+    # Counted from the right, the check digit is not doubled, the next one is, and so on; for an
+    # odd length (an IMEI has 15) that is every even index from the left, no reversal needed.
+    if len(digits) % 2:
+        plain, doubled = digits[0::2], digits[1::2].translate(_DOUBLED)
+    else:
+        plain, doubled = digits[1::2], digits[0::2].translate(_DOUBLED)
     # Summing the bytes of ASCII digits is the fast way to add them: each is 48 + the digit.
     return (sum(plain.encode()) + sum(doubled.encode()) - 48 * len(digits)) % 10 == 0
 

@@ -61,12 +61,17 @@ class RowChecker:
     """
 
     def __init__(self, header: HeaderMatch, *, now: datetime,
-                 datetime_form: Callable[[datetime], Any] | None = None) -> None:
+                 datetime_form: Callable[[datetime], Any] | None = None,
+                 naive_utc_form: Callable[[datetime], Any] | None = None) -> None:
         self.header = header
         self.now = now
         # How accepted datetimes are kept: as they are by default, or already in the form the
         # database driver takes, which saves the importer a second pass over every row.
         self._datetime_form: Callable[[datetime], Any] = datetime_form or (lambda moment: moment)
+        # The same form from a naive UTC datetime (bulk.naive_utc_writer), for real Excel date
+        # cells on the short path; None sends them the long way round.
+        self._naive_utc_form = naive_utc_form
+        self._now_naive_utc = now.astimezone(UTC).replace(tzinfo=None)
         self.result = ParsedRows()
         columns = header.columns
         self._title = {name: header.headers[index] for name, index in columns.items()}
@@ -190,14 +195,27 @@ class RowChecker:
         status = self._status_cache.get(status_text) or self._status(status_text) if status_text else None
         if not goods_id or status is None or (not retailer_code and status in STATUSES_AT_RETAILER):
             return False
-        inward_at = self._fast_date(cells[i_inward]) if i_inward >= 0 else None
-        activation_at = self._fast_date(cells[i_activation]) if i_activation >= 0 else None
-        if inward_at is NEEDS_CARE or activation_at is NEEDS_CARE:
-            return False
-        if activation_at is None:
-            if status == "activated":
+        to_db, naive_to_db = self._datetime_form, self._naive_utc_form
+        value = cells[i_inward] if i_inward >= 0 else ""
+        if naive_to_db is not None and type(value) is datetime and value.tzinfo is None:
+            inward_db = naive_to_db(value - IST_OFFSET)  # a real Excel date cell: naive IST
+        else:
+            inward_at = self._fast_date(value)
+            if inward_at is NEEDS_CARE:
                 return False
-        elif activation_at > self.now:
+            inward_db = None if inward_at is None else to_db(inward_at)
+        value = cells[i_activation] if i_activation >= 0 else ""
+        if naive_to_db is not None and type(value) is datetime and value.tzinfo is None:
+            utc = value - IST_OFFSET
+            if utc > self._now_naive_utc:
+                return False
+            activation_db = naive_to_db(utc)
+        else:
+            activation_at = self._fast_date(value)
+            if activation_at is NEEDS_CARE or (activation_at is not None and activation_at > self.now):
+                return False
+            activation_db = None if activation_at is None else to_db(activation_at)
+        if activation_db is None and status == "activated":
             return False
 
         result = self.result
@@ -216,10 +234,8 @@ class RowChecker:
                 self._remember_retailer(retailer_code, cells, row)
         serial = cells[i_serial] if i_serial >= 0 else ""
         serial = serial.strip() if type(serial) is str else cell_text(serial)
-        to_db = self._datetime_form
         result.devices.append(DeviceRecord(
-            imei, imei2, serial or None, goods_id, status, retailer_code or None,
-            None if inward_at is None else to_db(inward_at), None if activation_at is None else to_db(activation_at), row))
+            imei, imei2, serial or None, goods_id, status, retailer_code or None, inward_db, activation_db, row))
         return True
 
     def _check_slowly(self, cells: list[Any], row: int) -> None:
@@ -333,9 +349,10 @@ def check_rows(
     now: datetime,
     on_row: Callable[[int], None] | None = None,
     datetime_form: Callable[[datetime], Any] | None = None,
+    naive_utc_form: Callable[[datetime], Any] | None = None,
 ) -> ParsedRows:
     """Check `(excel_row_number, cells)` pairs; `on_row(count)` is called every 1,000 rows."""
-    checker = RowChecker(header, now=now, datetime_form=datetime_form)
+    checker = RowChecker(header, now=now, datetime_form=datetime_form, naive_utc_form=naive_utc_form)
     for count, (row_number, cells) in enumerate(rows, start=1):
         checker.check(cells, row_number)
         if on_row is not None and count % 1000 == 0:

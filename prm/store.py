@@ -35,14 +35,6 @@ def upsert(connection: Connection, table: Any) -> Any:
     return dialect.insert(table)
 
 
-def activated_among(session: Session, imeis: list[str]) -> set[str]:
-    """Which of these IMEIs have an activation on record."""
-    found: set[str] = set()
-    for chunk in bulk.chunks(imeis):
-        found.update(session.scalars(select(Activation.imei).where(Activation.imei.in_(chunk))))
-    return found
-
-
 @dataclass
 class ChannelPlan:
     """How the file differs from what the database holds, and what to write."""
@@ -55,6 +47,7 @@ class ChannelPlan:
     stock: Counter[tuple[str, str]]  # (retailer, goods) -> units in retailer stock, per this file
     stock_units_before: int
     activations: list[tuple[Any, ...]] = field(default_factory=list)  # imei, retailer, goods, activated_at, run
+    activations_known: int = 0  # of `activations`, how many IMEIs have one on record already
 
     @property
     def stock_units_after(self) -> int:
@@ -68,9 +61,11 @@ def stock_units_of_run(session: Session, run_id: int | None) -> int:
                               .where(InventorySnapshot.run_id == run_id)) or 0)
 
 
-# imei -> (fingerprint of its DEVICE_COLUMNS in the driver's form, retailer code, last_seen_run).
-# A fingerprint, not the row: 500,000 stored rows as tuples of strings took 300 MB more.
-StoredDevices = dict[str, tuple[int, str | None, int]]
+# imei -> (fingerprint of its DEVICE_COLUMNS in the driver's form, retailer code, last_seen_run,
+# whether an activation is on record). A fingerprint, not the row: 500,000 stored rows as tuples
+# of strings took 300 MB more. Every activation has its device row (both are written by the same
+# import, and neither is ever deleted), so the flag answers "ever activated" for any IMEI.
+StoredDevices = dict[str, tuple[int, str | None, int, bool]]
 FETCH_ROWS = 20_000
 
 
@@ -89,11 +84,14 @@ def read_stored_devices(engine: Engine) -> StoredDevices:
     stored: StoredDevices = {}
     intern = sys.intern  # 500,000 devices share a few hundred retailer codes
     with engine.connect() as connection:
-        result = connection.exec_driver_sql(f"SELECT {', '.join(DEVICE_COLUMNS)}, last_seen_run FROM devices")
+        columns = ", ".join(f"d.{name}" for name in DEVICE_COLUMNS)
+        result = connection.exec_driver_sql(
+            f"SELECT {columns}, d.last_seen_run, a.imei IS NOT NULL FROM devices d "
+            "LEFT JOIN activations a ON a.imei = d.imei")
         while rows := result.fetchmany(FETCH_ROWS):
             for row in rows:
                 code = row[_RETAILER]
-                stored[row[0]] = (fingerprint(tuple(row[:8])), intern(code) if code else None, row[8])
+                stored[row[0]] = (fingerprint(tuple(row[:8])), intern(code) if code else None, row[8], bool(row[9]))
     return stored
 
 
@@ -129,7 +127,8 @@ def plan_changes(session: Session, devices: list[DeviceRecord], previous_run_id:
         in_file = {device.imei for device in devices}
         gone = [(imei, old[1]) for imei, old in stored.items() if old[2] == previous_run_id and imei not in in_file]
     # An IMEI activated in any earlier file is never stock again, whatever this file says.
-    ever_activated = activated_among(session, in_stock_imeis)
+    ever_activated = {imei for imei in in_stock_imeis if (old := stored.get(imei)) is not None and old[3]}
+    activations_known = sum(1 for row in activations if (old := stored.get(row[0])) is not None and old[3])
     if ever_activated:
         for device in devices:
             if device.imei in ever_activated and device.status == "in_stock" and device.retailer_code:
@@ -137,11 +136,12 @@ def plan_changes(session: Session, devices: list[DeviceRecord], previous_run_id:
         stock = +stock  # drop the zeros
     return ChannelPlan(previous_run_id=previous_run_id, to_upsert=to_upsert, new_imeis=new_imeis,
                        moved=moved, gone=gone, stock=stock,
-                       stock_units_before=stock_units_of_run(session, previous_run_id), activations=activations)
+                       stock_units_before=stock_units_of_run(session, previous_run_id), activations=activations,
+                       activations_known=activations_known)
 
 
-def new_activation_count(session: Session, plan: ChannelPlan) -> int:
-    return len(plan.activations) - len(activated_among(session, [row[0] for row in plan.activations]))
+def new_activation_count(plan: ChannelPlan) -> int:
+    return len(plan.activations) - plan.activations_known
 
 
 def stock_delta_by_retailer(session: Session, plan: ChannelPlan) -> list[dict[str, Any]]:
