@@ -125,8 +125,9 @@ def _zone(text: str | None) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def _quick_day_first(text: str) -> datetime | None:
-    """`21-11-2026 14:05:00` / `21/11/2026 14:05` / `21-11-2026`, the portal's own formats, fast.
+def day_first_local(text: str) -> datetime | None:
+    """`21-11-2026 14:05:00` / `21/11/2026 14:05` / `21-11-2026`, the portal's own formats, fast,
+    as a naive IST datetime.
 
     Rearranged to ISO for the C parser; anything else (or an impossible date) returns None and
     goes through the regular expressions, which give the error message.
@@ -140,7 +141,12 @@ def _quick_day_first(text: str) -> datetime | None:
         local = datetime.fromisoformat(iso)
     except ValueError:
         return None
-    return (local - IST_OFFSET).replace(tzinfo=UTC) if local.tzinfo is None else None
+    return local if local.tzinfo is None else None
+
+
+def _quick_day_first(text: str) -> datetime | None:
+    local = day_first_local(text)
+    return None if local is None else (local - IST_OFFSET).replace(tzinfo=UTC)
 
 
 def parse_datetime(value: Any) -> datetime | None:

@@ -2,11 +2,22 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from sys import intern
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from prm.cells import IST_OFFSET, NEEDS_CARE, UTC, CellError, cell_text, luhn_ok, parse_datetime, parse_imei
+from prm.cells import (
+    IST_OFFSET,
+    NEEDS_CARE,
+    UTC,
+    CellError,
+    cell_text,
+    day_first_local,
+    luhn_ok,
+    parse_datetime,
+    parse_imei,
+)
 from prm.columns import KNOWN_STATUS_TEXT, STATUS_MAP, STATUSES_AT_RETAILER, normalise_status
 from workbooks import HeaderMatch
 
@@ -34,6 +45,10 @@ class DeviceRecord(NamedTuple):
     inward_at: Any  # a UTC datetime, in the checker's `datetime_form`
     activation_at: Any
     row: int
+
+
+# DeviceRecord((...)) without NamedTuple's Python-level __new__: a third of the cost, per row.
+_new_record = partial(tuple.__new__, DeviceRecord)
 
 
 @dataclass
@@ -166,6 +181,20 @@ class RowChecker:
         except CellError:
             return NEEDS_CARE
 
+    @staticmethod
+    def _fast_naive_utc(value: Any) -> Any:
+        """A naive UTC datetime from an Excel date cell or the portal's day-first text, None for an
+        empty cell, NEEDS_CARE for anything else (which `_fast_date` then tries)."""
+        if type(value) is datetime:
+            return value - IST_OFFSET if value.tzinfo is None else NEEDS_CARE
+        if type(value) is str:
+            if value == "":
+                return None
+            local = day_first_local(value)
+            if local is not None:
+                return local - IST_OFFSET
+        return NEEDS_CARE
+
     def _take_clean_row(self, cells: list[Any], row: int) -> bool:
         """Accept a row with nothing to remark on, on the short path; False leaves it to `_check_slowly`.
 
@@ -183,8 +212,11 @@ class RowChecker:
         if imei is None:
             return False
         imei2 = None
-        if i_imei2 >= 0 and cells[i_imei2] != "":
-            imei2 = self._fast_imei(cells[i_imei2])
+        if i_imei2 >= 0 and (value := cells[i_imei2]) != "":
+            if type(value) is str and len(value) == 15 and value.isdigit() and value.isascii():
+                imei2 = value if luhn_ok(value) and value not in seen else None
+            else:
+                imei2 = self._fast_imei(value)
             if imei2 is None or imei2 == imei:
                 return False
         goods_id, status_text, retailer_code = cells[i_goods], cells[i_status], cells[i_code]
@@ -195,21 +227,25 @@ class RowChecker:
         status = self._status_cache.get(status_text) or self._status(status_text) if status_text else None
         if not goods_id or status is None or (not retailer_code and status in STATUSES_AT_RETAILER):
             return False
+        # Dates: straight to the database's form where it has one for naive UTC (SQLite text),
+        # else as aware UTC datetimes in `datetime_form`.
         to_db, naive_to_db = self._datetime_form, self._naive_utc_form
         value = cells[i_inward] if i_inward >= 0 else ""
-        if naive_to_db is not None and type(value) is datetime and value.tzinfo is None:
-            inward_db = naive_to_db(value - IST_OFFSET)  # a real Excel date cell: naive IST
+        if naive_to_db is not None and (utc := self._fast_naive_utc(value)) is not NEEDS_CARE:
+            inward_db = None if utc is None else naive_to_db(utc)
         else:
             inward_at = self._fast_date(value)
             if inward_at is NEEDS_CARE:
                 return False
             inward_db = None if inward_at is None else to_db(inward_at)
         value = cells[i_activation] if i_activation >= 0 else ""
-        if naive_to_db is not None and type(value) is datetime and value.tzinfo is None:
-            utc = value - IST_OFFSET
-            if utc > self._now_naive_utc:
+        if naive_to_db is not None and (utc := self._fast_naive_utc(value)) is not NEEDS_CARE:
+            if utc is None:
+                activation_db = None
+            elif utc > self._now_naive_utc:
                 return False
-            activation_db = naive_to_db(utc)
+            else:
+                activation_db = naive_to_db(utc)
         else:
             activation_at = self._fast_date(value)
             if activation_at is NEEDS_CARE or (activation_at is not None and activation_at > self.now):
@@ -234,8 +270,8 @@ class RowChecker:
                 self._remember_retailer(retailer_code, cells, row)
         serial = cells[i_serial] if i_serial >= 0 else ""
         serial = serial.strip() if type(serial) is str else cell_text(serial)
-        result.devices.append(DeviceRecord(
-            imei, imei2, serial or None, goods_id, status, retailer_code or None, inward_db, activation_db, row))
+        result.devices.append(_new_record((
+            imei, imei2, serial or None, goods_id, status, retailer_code or None, inward_db, activation_db, row)))
         return True
 
     def _check_slowly(self, cells: list[Any], row: int) -> None:

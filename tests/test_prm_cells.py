@@ -93,3 +93,28 @@ class TestDates:
 def test_whole_number_cells_lose_excels_trailing_zero() -> None:
     assert cell_text(12345.0) == "12345"
     assert cell_text("  MZB0J8RIN ") == "MZB0J8RIN"
+
+
+class TestTheCheckersDateShortCut:
+    """The SQLite short cut (naive UTC straight to text) gives what the general path gives."""
+
+    CELLS = [datetime(2026, 11, 21, 10, 5, 33), datetime(2026, 11, 21), "21-11-2026 10:05:33", "21/11/2026 10:05",
+             "21.11.2026", "2026-11-21T10:05:33+05:30", "2026-11-21", "", 46000.5]
+
+    @pytest.mark.parametrize("cell", CELLS)
+    def test_same_device_record_with_and_without_the_short_cut(self, cell: object) -> None:
+        import bulk
+        from prm.columns import PRM_COLUMNS
+        from prm.rows import check_rows
+        from tests.prm_factory import HEADER, row
+        from workbooks import match_header_row
+
+        header = match_header_row(HEADER, 0, PRM_COLUMNS)
+        cells = row(1, status="Activated" if cell != "" else "Inward by Retailer", inward=cell, activation=cell)
+        now = datetime(2026, 11, 25, tzinfo=UTC)
+        general = check_rows([(2, cells)], header, now=now, datetime_form=bulk.datetime_writer("sqlite"))
+        short_cut = check_rows([(2, cells)], header, now=now, datetime_form=bulk.datetime_writer("sqlite"),
+                               naive_utc_form=bulk.naive_utc_writer("sqlite"))
+
+        assert general.devices and short_cut.devices == general.devices
+        assert (short_cut.errors, short_cut.warnings) == (general.errors, general.warnings)
