@@ -150,11 +150,11 @@ class RowChecker:
             return status
 
     def check(self, cells: list[Any], row: int) -> None:
-        if not any(cells):
-            return  # a blank row: calamine gives "" for empty cells
         if len(cells) < self._width:
             cells = [*cells, *([""] * (self._width - len(cells)))]
-        if not self._take_clean_row(cells, row):
+        if self._take_clean_row(cells, row):
+            return
+        if any(cells):  # else a blank row (calamine gives "" for empty cells), which is skipped
             self._check_slowly(cells, row)
 
     def _fast_imei(self, value: Any) -> str | None:
@@ -389,8 +389,13 @@ def check_rows(
 ) -> ParsedRows:
     """Check `(excel_row_number, cells)` pairs; `on_row(count)` is called every 1,000 rows."""
     checker = RowChecker(header, now=now, datetime_form=datetime_form, naive_utc_form=naive_utc_form)
+    check = checker.check
+    if on_row is None:
+        for row_number, cells in rows:
+            check(cells, row_number)
+        return checker.result
     for count, (row_number, cells) in enumerate(rows, start=1):
-        checker.check(cells, row_number)
-        if on_row is not None and count % 1000 == 0:
+        check(cells, row_number)
+        if count % 1000 == 0:
             on_row(count)
     return checker.result
