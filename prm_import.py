@@ -286,7 +286,13 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
     progress = Progress(session, run, progress_callback)
     parsed: ParsedRows | None = None
     try:
-        stored_devices = in_background(store.read_stored_devices, session.get_bind())
+        # Read the stored devices while python-calamine parses (it releases the GIL), unless there
+        # are so many that holding them beside the parsed sheet would pass the memory budget.
+        engine = session.get_bind()
+        stored_count = store.count_devices(session)
+        session.rollback()
+        stored_devices = (in_background(store.read_stored_devices, engine)
+                          if stored_count <= store.READ_DURING_PARSE_UP_TO else None)
         sheet = open_sheet(source, PRM_COLUMNS, what="a PRM header")
         run.sheet, run.header_row = sheet.name, sheet.header.row_index + 1
         progress.expected = max(sheet.last_row - run.header_row, 0)
@@ -314,7 +320,8 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
                 _row_error_items(parsed.errors))
         progress("comparing", parsed.rows_total, commit=True)
         begin_write(session)
-        plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id, stored=stored_devices.result())
+        stored = stored_devices.result() if stored_devices else store.read_stored_devices(engine)
+        plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id, stored=stored)
         if (plan.stock_units_before and not options.confirm_shrink
                 and plan.stock_units_after * 2 < plan.stock_units_before):
             message = (f"This file leaves {plan.stock_units_after} units in retailer stock, fewer than half of "
