@@ -15,6 +15,7 @@ import prm_import
 from errors import AppError, Conflict
 from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRowError, PrmSyncRun, Retailer
 from paging import PageParams
+from prm import store
 from prm_import import ImportOptions, ImportWriteFailed, RowsRejected, ShrinkRefused
 from tests.conftest import inject_failure_on_insert, remove_injected_failure, table_contents
 from tests.prm_factory import HEADER, imei, row, sheet
@@ -204,7 +205,12 @@ class TestSnapshotsAndHistory:
         assert again.status == "success" and again.run_id != first.run_id
         assert session.get(Device, imei(1)).last_seen_run == again.run_id
 
-    def test_a_device_that_changes_retailer_gets_a_moved_event(self, session: Session, make_xlsx: MakeXlsx) -> None:
+    @pytest.mark.parametrize("read_during_parse", [True, False], ids=["stored-read-during-parse", "stored-read-after"])
+    def test_a_device_that_changes_retailer_gets_a_moved_event(self, session: Session, make_xlsx: MakeXlsx,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               read_during_parse: bool) -> None:
+        if not read_during_parse:  # the path taken for big databases
+            monkeypatch.setattr(store, "READ_DURING_PARSE_UP_TO", 0)
         run_import(session, make_xlsx(sheet(row(1, retailer="R001"), row(2))))
 
         second = run_import(session, make_xlsx(sheet(row(1, retailer="R002"), row(2))))
