@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, desc, select, update
+from sqlalchemy import Engine, desc, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -138,8 +138,13 @@ def abandon_stale_runs(session: Session) -> int:
     A run is stale when no process holds the import lock: the lock dies with its process, so a
     worker starting beside a sibling that is importing leaves that sibling's run alone.
     """
+    running = session.scalar(select(func.count()).select_from(PrmSyncRun).where(PrmSyncRun.status == "running"))
+    session.rollback()
+    if not running:
+        return 0
     lock = _import_lock(session)
-    if not lock.acquire(blocking=False):
+    # A sibling worker starting at the same moment holds the lock briefly for this same check.
+    if not lock.acquire(blocking=False, timeout=IMPORT_LOCK_WAIT_SECONDS):
         log.info("an import is running in another process; its run is left as it is")
         return 0
     try:
