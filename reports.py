@@ -2,14 +2,17 @@
 retailers still hold. Decimal throughout; each output field is quantised once (ROUND_HALF_UP).
 
 The number of SQL statements does not grow with the number of retailers: stock and value come
-from one grouped query over the latest snapshot, balances from one read of the cache.
+from one grouped query over the latest snapshot (remembered until the snapshot or a price
+changes), balances from one read of the cache.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import case, desc, func, select, type_coerce
+from sqlalchemy import Engine, case, desc, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 import errors
@@ -52,10 +55,41 @@ class _LedgerGroup:
     stock: Stock = field(default_factory=Stock)
 
 
+# The grouped query is most of a report's database time, and its inputs change only with an import
+# or a price change, so its answer is kept per database and reused while its inputs read the same.
+_stock_memo: "WeakKeyDictionary[Engine, tuple[tuple[Any, ...], dict[str, Stock]]]" = WeakKeyDictionary()
+
+
+def _stock_inputs(session: Session, run_id: int) -> tuple[Any, ...]:
+    """Everything `stock_by_retailer` depends on, read cheaply: the snapshot's rows and units, and
+    every product's price (in paise) by goods id, compared whole, not by a hash."""
+    connection = session.connection()
+    rows, units = connection.execute(select(func.count(), func.coalesce(func.sum(InventorySnapshot.units), 0))
+                                     .where(InventorySnapshot.run_id == run_id)).one()
+    prices = tuple(tuple(row) for row in connection.execute(
+        select(Product.goods_id, type_coerce(Product.price, Money().impl)).order_by(Product.goods_id)))
+    return run_id, rows, units, prices
+
+
 def stock_by_retailer(session: Session, run_id: int | None) -> dict[str, Stock]:
-    """Units, value and unpriced units per retailer: one grouped query over the snapshot."""
+    """Units, value and unpriced units per retailer: one grouped query over the snapshot.
+
+    The answer is shared between calls: treat it as read-only.
+    """
     if run_id is None:
         return {}
+    engine = session.get_bind()
+    inputs = _stock_inputs(session, run_id)
+    remembered = _stock_memo.get(engine) if isinstance(engine, Engine) else None
+    if remembered is not None and remembered[0] == inputs:
+        return remembered[1]
+    stock = _stock_by_retailer(session, run_id)
+    if isinstance(engine, Engine):
+        _stock_memo[engine] = (inputs, stock)
+    return stock
+
+
+def _stock_by_retailer(session: Session, run_id: int) -> dict[str, Stock]:
     priced_units = case((Product.price.is_(None), 0), else_=InventorySnapshot.units)
     stmt = (select(InventorySnapshot.retailer_code, func.sum(InventorySnapshot.units),
                    # Paise times units, summed in SQL as integers: exact on SQLite and PostgreSQL.

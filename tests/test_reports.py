@@ -62,6 +62,22 @@ class TestTheComputation:
         assert body["rows"][0]["valuation_complete"] is True and body["rows"][0]["balance_source"] == "live"
         assert body["totals"]["od_amount"] == "24000.50"
 
+    def test_the_stock_value_follows_every_price_change_even_one_made_outside_the_service(
+            self, app: TestClient, tally: TallyServer, make_xlsx: MakeXlsx) -> None:
+        set_ledgers(tally, ("Sharma Mobile Point", "-50000.00"))
+        import_rows(app, make_xlsx, shop(1, "R1", "Sharma Mobile Point"), shop(2, "R1", "Sharma Mobile Point"))
+        set_prices(app, G1="10000.00")
+        assert report(app)["rows"][0]["stock_value"] == "20000.00"
+
+        set_prices(app, G1="12000.00")
+        assert report(app)["rows"][0]["stock_value"] == "24000.00"
+        with app.app.state.engine.begin() as connection:  # by hand, with no history row: still seen
+            connection.exec_driver_sql("UPDATE products SET price = 1100000 WHERE goods_id = 'G1'")
+        assert report(app)["rows"][0]["stock_value"] == "22000.00"
+
+        import_rows(app, make_xlsx, shop(1, "R1", "Sharma Mobile Point"))
+        assert report(app)["rows"][0]["stock_value"] == "11000.00"
+
     def test_a_debtor_with_zero_stock_is_in_the_report(self, app: TestClient, tally: TallyServer,
                                                        make_xlsx: MakeXlsx) -> None:
         set_ledgers(tally, ("Empty Shelves", "-7500.00"), ("Full Shelves", "-100.00"))
