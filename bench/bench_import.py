@@ -14,12 +14,13 @@ import argparse
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from devtools.loopback import scratch_dir  # noqa: E402
 
 
 def peak_rss_mib() -> float:
@@ -100,7 +101,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the generated files and databases in this folder")
     args = parser.parse_args()
 
-    workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-import-"))
+    workdir = args.keep or scratch_dir("bench-import-")
     workdir.mkdir(parents=True, exist_ok=True)
     book = workdir / f"prm_{args.rows}.xlsx"
     print(f"generating {args.rows} rows (500 retailers, 200 goods) ...", flush=True)

@@ -11,7 +11,6 @@ Target (issue #5): the 5,000-item update at most 3x the plain executemany. Best 
 
 import argparse
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402
 import prices  # noqa: E402
+from devtools.loopback import scratch_dir  # noqa: E402
 from schemas import PriceUpdate  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    path = Path(tempfile.mkdtemp(prefix="bench-prices-")) / "prices.db"
+    path = scratch_dir("bench-prices-") / "prices.db"
     engine = database.make_engine(f"sqlite:///{path}")
     database.upgrade_schema(engine)
     sessions = database.make_sessionmaker(engine)

@@ -17,7 +17,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devtools.loopback import admin_key_for, free_port  # noqa: E402
+from devtools.loopback import admin_key_for, free_port, scratch_dir  # noqa: E402
 from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
 from devtools.tally_emulator import Company, Ledger, TallyServer, TallyState  # noqa: E402
 
@@ -62,7 +61,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    workdir = scratch_dir("bench-report-")
     book, db = workdir / "prm.xlsx", workdir / "report.db"
     print(f"generating {args.devices} devices at {args.retailers} retailers ...", flush=True)
     generate(book, rows=args.devices, retailers=args.retailers, goods=200)

@@ -20,7 +20,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devtools.loopback import admin_key_for, free_port  # noqa: E402
+from devtools.loopback import admin_key_for, free_port, scratch_dir  # noqa: E402
 from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
 from devtools.tally_emulator import Company, Ledger, TallyServer, TallyState  # noqa: E402
 
@@ -134,7 +133,7 @@ def main() -> None:
         base, key = args.url.rstrip("/"), args.key or ""
     else:
         print("preparing a service with 20,000 devices, 300 retailers ...", flush=True)
-        base, key, server, tally = prepare_service(Path(tempfile.mkdtemp(prefix="bench-load-")), args.workers)
+        base, key, server, tally = prepare_service(scratch_dir("bench-load-"), args.workers)
     try:
         asyncio.run(run_load(base, key, args.clients, 2))  # warm-up, not counted: each worker's first queries compile
         started = time.perf_counter()

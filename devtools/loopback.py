@@ -1,6 +1,11 @@
-"""Helpers for tools that start the service on 127.0.0.1: a free port, and a key in a database."""
+"""Helpers for tools that start the service on 127.0.0.1: a free port, a key in a database, and a
+scratch folder that goes away when the tool exits."""
 
+import atexit
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -22,3 +27,13 @@ def admin_key_for(database_url: str, name: str) -> str:
             return keys.create_key(session, name=name, role="admin").key
     finally:
         engine.dispose()
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A new folder under the system's temp folder, removed when the process exits.
+
+    Benchmarks write hundreds of MB of workbooks and databases; left behind, a few runs fill /tmp.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path

@@ -50,12 +50,14 @@ def workbooks(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
 
 
 def test_a_server_killed_mid_write_leaves_every_table_as_it_was(database_url: str, admin_key: str,
-                                                                  workbooks: tuple[Path, Path]) -> None:
+                                                                  workbooks: tuple[Path, Path], tmp_path: Path) -> None:
     small, large = workbooks
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     headers = {"X-API-Key": admin_key}
-    server = start_server(database_url, port)
+    # The killed server cannot remove its spooled upload; keep it where pytest cleans up.
+    spool = {"TMPDIR": str(tmp_path)}
+    server = start_server(database_url, port, spool)
     try:
         first = httpx.post(f"{url}/run/prm-sync", headers=headers, files={"file": ("small.xlsx", small.read_bytes())},
                            timeout=60)
@@ -75,7 +77,7 @@ def test_a_server_killed_mid_write_leaves_every_table_as_it_was(database_url: st
         assert phase in ("writing", "snapshot"), f"killed in phase {phase}"
 
         after_kill = table_contents(engine)
-        server = start_server(database_url, port)
+        server = start_server(database_url, port, spool)
         runs = httpx.get(f"{url}/debug/sync-logs", headers=headers).json()["items"]
         after_restart = table_contents(engine)
         engine.dispose()
