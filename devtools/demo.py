@@ -46,7 +46,8 @@ def demo_ledgers() -> list[Ledger]:
 
 
 def print_report(report: dict) -> None:
-    print(f"\nNegative / OD report (stock from import run {report['prm_run_id']}; {len(report['rows'])} retailers owe "
+    owing = "1 retailer owes" if len(report["rows"]) == 1 else f"{len(report['rows'])} retailers owe"
+    print(f"\nNegative / OD report (stock from import run {report['prm_run_id']}; {owing} "
           "more than their stock is worth)\n")
     print(f"{'Code':<10} {'Retailer':<28} {'Owed (Rs)':>15} {'Units':>6} {'Stock value':>15} {'OD (Rs)':>15}  Source")
     print("-" * 104)

@@ -220,7 +220,8 @@ function renderReport(report) {
   head.replaceChildren();
   const line = document.createElement("p");
   line.textContent = `As of ${istTime(report.as_of)}; stock from import run ${report.prm_run_id ?? "—"} ` +
-    `(${istTime(report.prm_run_at)}). ${report.rows.length} retailers owe more than their stock is worth.`;
+    `(${istTime(report.prm_run_at)}). ${report.rows.length === 1 ? "1 retailer owes" : `${report.rows.length} retailers owe`} ` +
+    "more than their stock is worth.";
   head.appendChild(line);
   for (const warning of report.warnings) {
     const note = document.createElement("p");
