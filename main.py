@@ -20,6 +20,7 @@ import prm_import
 from errors import add_exception_handlers
 from request_log import RequestLogMiddleware
 import tally_cache
+import workbooks
 from routers import admin, channel, prices, prm, reports, system, tally
 from upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = database.make_sessionmaker(engine)
         with app.state.sessionmaker() as session:
             prm_import.abandon_stale_runs(session)
+        workbooks.remove_stale_uploads()
         app.state.tally = tally_cache.make_service(
             host=settings.tally_host, company=settings.tally_company,
             connect_timeout=settings.tally_connect_timeout_seconds, read_timeout=settings.tally_read_timeout_seconds,

@@ -6,9 +6,14 @@ be used as a whole, with the HTTP status that fits.
 
 import io
 import itertools
+import logging
 import re
+import shutil
+import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -16,6 +21,8 @@ from typing import Any, BinaryIO
 from python_calamine import CalamineError, CalamineWorkbook
 
 import errors
+
+log = logging.getLogger("dist.workbooks")
 
 HEADER_SCAN_ROWS = 30
 # A real sheet's XML inflates 5-30x; a zip bomb inflates by thousands.
@@ -256,3 +263,36 @@ def save_upload(stream: BinaryIO, path: Path, *, chunk_bytes: int = 1024 * 1024)
         while chunk := stream.read(chunk_bytes):
             target.write(chunk)
     return path
+
+
+UPLOAD_FOLDER_PREFIX = "prm-upload-"
+STALE_UPLOAD_HOURS = 24.0
+
+
+@contextmanager
+def spooled_upload(stream: BinaryIO, name: str = "upload.xlsx") -> Iterator[Path]:
+    """The upload copied into a private temporary folder for the length of the block."""
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_FOLDER_PREFIX) as folder:
+        yield save_upload(stream, Path(folder) / name)
+
+
+def remove_stale_uploads(*, older_than_hours: float = STALE_UPLOAD_HOURS, root: Path | None = None) -> int:
+    """Delete upload folders that a killed process left behind; returns how many.
+
+    A process that ends normally removes its own folder; one killed mid-import (power cut,
+    SIGKILL) leaves a copy of the upload, up to MAX_UPLOAD_MB each. A day old is never an
+    import still running, even in a sibling worker.
+    """
+    root = root or Path(tempfile.gettempdir())
+    cutoff = time.time() - older_than_hours * 3600
+    removed = 0
+    for folder in root.glob(f"{UPLOAD_FOLDER_PREFIX}*"):
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed += 1
+        except OSError as exc:  # another worker removed it first, or it is not ours to remove
+            log.debug("could not remove %s: %s", folder, exc)
+    if removed:
+        log.info("removed %d upload folder(s) left by an interrupted import", removed)
+    return removed

@@ -1,7 +1,5 @@
 """PRM import and its run log."""
 
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
@@ -13,7 +11,7 @@ from database import SessionDep
 from prm_import import ImportOptions
 from routers.deps import VIEWER, AdminDep, PageDep, error_responses
 from schemas import ImportSummary, Page, SyncRunDetail, SyncRunRead
-from workbooks import save_upload
+from workbooks import spooled_upload
 
 router = APIRouter(tags=["prm import"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,9 +38,8 @@ def run_prm_sync(
     if file is None:
         return prm_import.import_file(session, path=request.app.state.settings.prm_file_path, options=options,
                                       actor=actor)
-    with tempfile.TemporaryDirectory(prefix="prm-upload-") as folder:
-        # On disk, not in memory: python-calamine then reads the zip from the file.
-        path = save_upload(file.file, FilePath(folder) / "upload.xlsx")
+    # On disk, not in memory: python-calamine then reads the zip from the file.
+    with spooled_upload(file.file) as path:
         return prm_import.import_workbook(session, path=path, filename=file.filename or "", options=options,
                                           actor=actor)
 
