@@ -6,7 +6,7 @@ two bulk statements, or none is written. `price_history` gets one row per real c
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import desc, select
@@ -21,7 +21,7 @@ from catalog import category_for_name
 from models import PriceHistory, Product, utcnow
 from money import from_paise, to_paise
 from paging import PageParams, paginate
-from prm.cells import IST, cell_text
+from prm.cells import IST, CellError, cell_text, parse_moment
 from schemas import (
     Page,
     PriceAsOf,
@@ -261,10 +261,6 @@ def get_product(session: Session, *, goods_id: str) -> ProductDetail:
                          recent_changes=[PriceHistoryRead.model_validate(change) for change in changes])
 
 
-def end_of_day_ist(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=IST)
-
-
 def price_as_of(session: Session, *, goods_id: str, as_of: datetime | None) -> PriceAsOf:
     """The price in force at `as_of` (now when None), from the history."""
     product = session.get(Product, goods_id.strip())
@@ -297,15 +293,13 @@ def list_price_history(session: Session, *, page: PageParams, goods_id: str | No
 
 
 def as_of_moment(value: str | None) -> datetime | None:
-    """`2026-11-21` (end of that day, IST) or an ISO date-time; None for now."""
+    """`2026-11-21` (end of that day, IST), `21-11-2026 18:00` or an ISO date-time; None for now."""
     if value is None or not value.strip():
         return None
-    text = value.strip()
     try:
-        if len(text) == 10:
-            return end_of_day_ist(date.fromisoformat(text))
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise errors.InvalidInput(f"as_of {text[:40]!r} is not a date; use 2026-11-21 or 2026-11-21T18:00:00+05:30.",
-                                  [errors.item(["query", "as_of"], "not a date or date-time")]) from None
+        return parse_moment(value, date_means_end_of_day=True)
+    except CellError:
+        raise errors.InvalidInput(
+            f"as_of {value.strip()[:40]!r} is not a date; use 2026-11-21, 21-11-2026 18:00 or 2026-11-21T18:00:00+05:30.",
+            [errors.item(["query", "as_of"], "not a date or date-time")]) from None
 

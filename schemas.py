@@ -4,7 +4,6 @@ Money is always `Money`: a Decimal with two places that JSON carries as a string
 so no client ever parses a rupee amount into a binary float.
 """
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
@@ -14,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from money import format_money
+from prm.cells import CellError, parse_moment
 
 Money = Annotated[
     Decimal,
@@ -24,17 +24,19 @@ Money = Annotated[
 T = TypeVar("T")
 
 
-def _iso_only(value: object) -> object:
-    """Query dates must be written as dates: pydantic would read "0.5" as a Unix timestamp."""
-    if isinstance(value, str) and not _ISO_START.match(value):
-        raise PydanticCustomError("datetime_format", "must be an ISO date-time like 2026-11-21T00:00:00+05:30")
-    return value
+def _moment(value: object, *, end_of_day: bool) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_moment(value, date_means_end_of_day=end_of_day)
+    except CellError as exc:
+        raise PydanticCustomError("datetime_format", str(exc)) from None
 
 
-_ISO_START = re.compile(r"\s*\d{4}-\d{2}-\d{2}")
-
-
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+# Query moments: ISO or day-first text, naive read as IST (never a naive datetime, which the
+# UTC columns refuse). A date alone starts the day for `since`, ends it for `until`.
+SinceDateTime = Annotated[datetime, BeforeValidator(lambda value: _moment(value, end_of_day=False))]
+UntilDateTime = Annotated[datetime, BeforeValidator(lambda value: _moment(value, end_of_day=True))]
 
 
 class ErrorItem(BaseModel):

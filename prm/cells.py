@@ -192,3 +192,21 @@ def parse_datetime(value: Any) -> datetime | None:
             hours = hours % 12 + (12 if meridiem.lower() == "pm" else 0)
         return _build(int(year), month, int(day), hours, int(minute or 0), int(second or 0), IST)
     raise CellError("is not a date; use day-first (21-11-2026 14:05) or ISO (2026-11-21)")
+
+
+def parse_moment(text: str, *, date_means_end_of_day: bool = False) -> datetime:
+    """A moment typed by a person (a query value): ISO or day-first, naive meaning IST.
+
+    A date alone means the start of that day in IST, or its last microsecond when
+    `date_means_end_of_day` ("until 21-11-2026" includes the 21st). Text only: "0.5" is not a
+    date, although pydantic would read it as a Unix time.
+    """
+    text = text.strip()
+    if not text or text[0] not in "0123456789":
+        raise CellError("is not a date; use 2026-11-21, 21-11-2026 14:05 or 2026-11-21T18:00:00+05:30")
+    moment = parse_datetime(text)
+    if moment is None:  # unreachable for non-empty text; keeps the type exact
+        raise CellError("is empty")
+    if date_means_end_of_day and ":" not in text:  # a time always has a colon; a date never does
+        moment += timedelta(days=1, microseconds=-1)
+    return moment

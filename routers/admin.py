@@ -14,8 +14,9 @@ from schemas import (
     ApiKeyCreated,
     ApiKeyRead,
     AuditEntryRead,
-    IsoDateTime,
     Page,
+    SinceDateTime,
+    UntilDateTime,
 )
 
 router = APIRouter(tags=["admin"])
@@ -47,7 +48,7 @@ async def list_audit(
     page: PageDep,
     by: Annotated[str | None, Query(max_length=100, description="Key name")] = None,
     action: Annotated[str | None, Query(max_length=40, description="e.g. prices, prm.import, key")] = None,
-    since: Annotated[IsoDateTime | None, Query()] = None,
-    until: Annotated[IsoDateTime | None, Query()] = None,
+    since: Annotated[SinceDateTime | None, Query(description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")] = None,
+    until: Annotated[UntilDateTime | None, Query(description="To, inclusive: a date alone includes that whole day (IST)")] = None,
 ) -> Page[AuditEntryRead]:
     return await lanes.read(audit.list_entries, session, page=page, actor=by, action=action, since=since, until=until)

@@ -13,11 +13,12 @@ from schemas import (
     ActivationRead,
     DeviceTimeline,
     InventoryItem,
-    IsoDateTime,
     Page,
     ProductRead,
     RetailerDetail,
     RetailerRead,
+    SinceDateTime,
+    UntilDateTime,
 )
 
 router = APIRouter(tags=["channel"], dependencies=[VIEWER])
@@ -62,8 +63,8 @@ async def list_activations(
     page: PageDep,
     retailer_code: Code = None,
     goods_id: Code = None,
-    since: Annotated[IsoDateTime | None, Query(description="ISO date-time, e.g. 2026-11-01T00:00:00+05:30")] = None,
-    until: Annotated[IsoDateTime | None, Query()] = None,
+    since: Annotated[SinceDateTime | None, Query(description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")] = None,
+    until: Annotated[UntilDateTime | None, Query(description="To, inclusive: a date alone includes that whole day (IST)")] = None,
 ) -> Page[ActivationRead]:
     return await lanes.read(channel.list_activations, session, page=page, retailer_code=retailer_code, goods_id=goods_id,
                                     since=since, until=until)

@@ -10,13 +10,14 @@ import prices
 from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
 from schemas import (
-    IsoDateTime,
     Page,
     PriceAsOf,
     PriceHistoryRead,
     PriceUpdateRequest,
     PriceUpdateResult,
     ProductDetail,
+    SinceDateTime,
+    UntilDateTime,
 )
 
 router = APIRouter(tags=["products and prices"])
@@ -73,8 +74,8 @@ async def list_price_history(
     page: PageDep,
     goods_id: Annotated[str | None, Query(max_length=64)] = None,
     source: Annotated[str | None, Query(pattern="^(admin_api|price_upload|prm_sync)$")] = None,
-    since: Annotated[IsoDateTime | None, Query()] = None,
-    until: Annotated[IsoDateTime | None, Query()] = None,
+    since: Annotated[SinceDateTime | None, Query(description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")] = None,
+    until: Annotated[UntilDateTime | None, Query(description="To, inclusive: a date alone includes that whole day (IST)")] = None,
 ) -> Page[PriceHistoryRead]:
     return await lanes.read(prices.list_price_history, session, page=page, goods_id=goods_id, source=source,
                                    since=since, until=until)

@@ -246,6 +246,20 @@ class TestChannelReads:
         assert inside.json()["items"][0]["activated_at"] == "2026-11-20T13:00:00Z"
         assert outside.json()["total"] == 0
 
+    def test_activation_dates_may_be_typed_as_people_write_them(self, client: TestClient, imported: dict) -> None:
+        # The activation is at 18:30 IST on 20 November (13:00 UTC).
+        whole_day = client.get("/activations", params={"since": "20-11-2026", "until": "20-11-2026"})
+        iso_day = client.get("/activations", params={"since": "2026-11-20", "until": "2026-11-20"})
+        naive_is_ist = client.get("/activations", params={"since": "2026-11-20T18:31:00"})
+        before_it = client.get("/activations", params={"until": "20-11-2026 18:29"})
+
+        assert whole_day.status_code == 200, whole_day.text
+        assert [a["imei"] for a in whole_day.json()["items"]] == [imei(5)]
+        assert iso_day.json()["total"] == 1
+        assert naive_is_ist.status_code == 200, naive_is_ist.text
+        assert naive_is_ist.json()["total"] == 0
+        assert before_it.json()["total"] == 0
+
     def test_products_filter_by_price_state(self, client: TestClient, imported: dict) -> None:
         body = client.get("/products", params={"priced": "false"}).json()
 

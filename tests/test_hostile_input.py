@@ -82,6 +82,22 @@ def test_a_number_is_not_taken_for_a_date(client: TestClient) -> None:
     assert response.json()["errors"][0]["loc"] == ["query", "until"]
 
 
+@pytest.mark.parametrize("path", ["/activations", "/debug/price-history", "/admin/audit"])
+@pytest.mark.parametrize("moment", ["2026-11-21", "2026-11-21T10:00:00", "21/11/2026 10:00", "2026-11-21T10:00:00Z"])
+def test_a_date_without_a_zone_is_read_as_ist_never_a_500(client: TestClient, path: str, moment: str) -> None:
+    response = client.get(path, params={"since": moment, "until": "2099-01-01"})
+
+    assert response.status_code == 200, response.text
+
+
+def test_an_impossible_date_names_the_field(client: TestClient) -> None:
+    response = client.get("/activations", params={"until": "31-02-2026"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "until"]
+    assert "not a real date" in response.json()["errors"][0]["msg"]
+
+
 def test_405_names_every_method_the_path_allows(client: TestClient) -> None:
     response = client.request("OPTIONS", "/admin/keys")
 
