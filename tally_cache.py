@@ -295,6 +295,9 @@ def list_ledgers(service: TallyService, session: Session, *, page: PageParams, g
     stmt = select(TallyLedgerCache).where(TallyLedgerCache.group_name == group).order_by(TallyLedgerCache.ledger_key)
     result = paginate(session, stmt, page, lambda row: LedgerRead(
         **_read(row, source, now), parent=row.parent, group_name=row.group_name))
+    if result.total == 0 and warning is None:
+        company = service.client.company or "the company open in Tally"
+        warning = f"Tally has no ledgers under the group {group!r} in {company}; check the group's exact name."
     return LedgerPage(**result.model_dump(), group=group, source=source, warning=warning)
 
 

@@ -156,6 +156,12 @@ class TestOtherEndpoints:
         assert (body["group"], body["source"], body["total"]) == ("Sundry Debtors", "live", 5)
         assert body["items"][0]["ledger"] == "गुप्ता मोबाइल" or body["items"][0]["parent"] is not None
 
+    def test_an_unknown_group_answers_empty_with_a_warning_naming_it(self, tally_client_app: TestClient) -> None:
+        body = tally_client_app.get("/tally/ledgers", params={"group": "Sundry Debtor"}).json()
+
+        assert (body["total"], body["items"]) == (0, [])
+        assert body["warning"].startswith("Tally has no ledgers under the group 'Sundry Debtor' in ")
+
     def test_the_admin_refresh_reads_the_group_now(self, tally_client_app: TestClient, tally: TallyServer) -> None:
         response = tally_client_app.post("/admin/tally/refresh")
 
