@@ -254,6 +254,25 @@ class DeviceTimeline(DeviceRead):
 MAX_PRICE = Decimal("10000000.00")
 
 
+def plain_amount_text(text: str) -> str:
+    """`₹ 1,23,456.50` or `Rs. 15,999` as plain decimal text; grouping commas in any place."""
+    return text.strip().replace(",", "").removeprefix("₹").removeprefix("Rs.").strip()
+
+
+def _amount_query(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    return plain_amount_text(value) or None  # an emptied form field means no filter
+
+
+# An optional rupee amount of 0 or more typed into a query: Indian grouping and the rupee sign
+# are accepted. The limits sit on the Decimal, not on the query, so that None (no filter) passes.
+AmountQuery = Annotated[
+    Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2)] | None,
+    BeforeValidator(_amount_query),
+]
+
+
 def parse_price(value: object) -> Decimal:
     """A price from JSON (number or string) or a spreadsheet cell, exactly as written.
 
@@ -266,7 +285,7 @@ def parse_price(value: object) -> Decimal:
     elif isinstance(value, (int, Decimal)):
         text = str(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").removeprefix("₹").removeprefix("Rs.").strip()
+        text = plain_amount_text(value)
     else:
         raise ValueError("must be a number like 15999.00")
     try:

@@ -15,6 +15,7 @@ from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
 from routers.tally import TallyDep
 from schemas import (
+    AmountQuery,
     LedgerAssignment,
     LedgerAssignmentRequest,
     LedgerAssignmentResult,
@@ -38,7 +39,7 @@ Code = Annotated[str, Path(max_length=64)]
 async def negative_report(
     tally: TallyDep,
     session: SessionDep,
-    min_od: Annotated[Decimal | None, Query(ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2)] = None,
+    min_od: Annotated[AmountQuery, Query(description="Only rows owing at least this much: 100000 or 1,00,000")] = None,
     retailer_code: Annotated[str | None, Query(max_length=64)] = None,
     refresh: Refresh = False,
     format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",

@@ -197,6 +197,18 @@ class TestTheComputation:
         assert [r["retailer_codes"] for r in report(app, min_od="1000")["rows"]] == [["RB"]]
         assert [r["retailer_codes"] for r in report(app, retailer_code="RA")["rows"]] == [["RA"]]
 
+    def test_min_od_may_be_written_in_indian_grouping(self, app: TestClient, tally: TallyServer,
+                                                      make_xlsx: MakeXlsx) -> None:
+        set_ledgers(tally, ("Shop A", "-1,50,000.00"), ("Shop B", "-50,000.00"))
+        import_rows(app, make_xlsx, shop(1, "RA", "Shop A"), shop(2, "RB", "Shop B"))
+        set_prices(app, G1="1.00")
+
+        grouped = report(app, min_od="₹ 1,00,000")["rows"]
+        emptied = report(app, min_od="")["rows"]
+
+        assert [r["retailer_codes"] for r in grouped] == [["RA"]]
+        assert [r["retailer_codes"] for r in emptied] == [["RA"], ["RB"]]
+
     def test_a_negative_min_od_is_422(self, app: TestClient) -> None:
         response = app.get("/reports/negative", params={"min_od": "-1"})
 
