@@ -21,7 +21,7 @@ from catalog import category_for_name
 from models import PriceHistory, Product, utcnow
 from money import from_paise, to_paise
 from paging import PageParams, paginate
-from prm.cells import IST, CellError, cell_text, parse_moment
+from prm.cells import cell_text
 from schemas import (
     Page,
     PriceAsOf,
@@ -266,9 +266,7 @@ def price_as_of(session: Session, *, goods_id: str, as_of: datetime | None) -> P
     product = session.get(Product, goods_id.strip())
     if product is None:
         raise errors.NotFound(f"There is no product with goods id {goods_id!r}.")
-    moment = as_of or utcnow()
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=IST)  # a person's time without a zone is Indian time
+    moment = as_of or utcnow()  # aware: query moments are read by schemas.UntilDateTime
     change = session.scalars(select(PriceHistory).where(PriceHistory.goods_id == product.goods_id,
                                                         PriceHistory.changed_at <= moment)
                              .order_by(desc(PriceHistory.changed_at), desc(PriceHistory.id)).limit(1)).first()
@@ -290,16 +288,4 @@ def list_price_history(session: Session, *, page: PageParams, goods_id: str | No
     if until:
         stmt = stmt.where(PriceHistory.changed_at <= until)
     return paginate(session, stmt, page, PriceHistoryRead.model_validate)
-
-
-def as_of_moment(value: str | None) -> datetime | None:
-    """`2026-11-21` (end of that day, IST), `21-11-2026 18:00` or an ISO date-time; None for now."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return parse_moment(value, date_means_end_of_day=True)
-    except CellError:
-        raise errors.InvalidInput(
-            f"as_of {value.strip()[:40]!r} is not a date; use 2026-11-21, 21-11-2026 18:00 or 2026-11-21T18:00:00+05:30.",
-            [errors.item(["query", "as_of"], "not a date or date-time")]) from None
 

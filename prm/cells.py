@@ -205,8 +205,7 @@ def parse_moment(text: str, *, date_means_end_of_day: bool = False) -> datetime:
     if not text or text[0] not in "0123456789":
         raise CellError("is not a date; use 2026-11-21, 21-11-2026 14:05 or 2026-11-21T18:00:00+05:30")
     moment = parse_datetime(text)
-    if moment is None:  # unreachable for non-empty text; keeps the type exact
-        raise CellError("is empty")
+    assert moment is not None  # parse_datetime gives None only for empty text
     if date_means_end_of_day and ":" not in text:  # a time always has a colon; a date never does
         moment += timedelta(days=1, microseconds=-1)
     return moment

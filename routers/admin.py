@@ -8,15 +8,13 @@ import audit
 import keys
 import lanes
 from database import SessionDep
-from routers.deps import AdminDep, PageDep, error_responses
+from routers.deps import AdminDep, PageDep, SinceQuery, UntilQuery, error_responses
 from schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
     AuditEntryRead,
     Page,
-    SinceDateTime,
-    UntilDateTime,
 )
 
 router = APIRouter(tags=["admin"])
@@ -48,7 +46,7 @@ async def list_audit(
     page: PageDep,
     by: Annotated[str | None, Query(max_length=100, description="Key name")] = None,
     action: Annotated[str | None, Query(max_length=40, description="e.g. prices, prm.import, key")] = None,
-    since: Annotated[SinceDateTime | None, Query(description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")] = None,
-    until: Annotated[UntilDateTime | None, Query(description="To, inclusive: a date alone includes that whole day (IST)")] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
 ) -> Page[AuditEntryRead]:
     return await lanes.read(audit.list_entries, session, page=page, actor=by, action=action, since=since, until=until)

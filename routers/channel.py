@@ -8,7 +8,7 @@ import catalog
 import channel
 import lanes
 from database import SessionDep
-from routers.deps import VIEWER, PageDep, error_responses
+from routers.deps import VIEWER, PageDep, SinceQuery, UntilQuery, error_responses
 from schemas import (
     ActivationRead,
     DeviceTimeline,
@@ -17,8 +17,6 @@ from schemas import (
     ProductRead,
     RetailerDetail,
     RetailerRead,
-    SinceDateTime,
-    UntilDateTime,
 )
 
 router = APIRouter(tags=["channel"], dependencies=[VIEWER])
@@ -63,8 +61,8 @@ async def list_activations(
     page: PageDep,
     retailer_code: Code = None,
     goods_id: Code = None,
-    since: Annotated[SinceDateTime | None, Query(description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")] = None,
-    until: Annotated[UntilDateTime | None, Query(description="To, inclusive: a date alone includes that whole day (IST)")] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
 ) -> Page[ActivationRead]:
     return await lanes.read(channel.list_activations, session, page=page, retailer_code=retailer_code, goods_id=goods_id,
                                     since=since, until=until)

@@ -9,7 +9,7 @@ from fastapi.security import APIKeyHeader
 
 import keys
 from paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
-from schemas import ErrorBody
+from schemas import ErrorBody, SinceDateTime, UntilDateTime
 
 
 async def page_params(  # async: a pure function needs no trip to the thread pool
@@ -20,6 +20,12 @@ async def page_params(  # async: a pure function needs no trip to the thread poo
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+
+# The time filters of every list: one wording in /docs, one parse (schemas.SinceDateTime).
+SinceQuery = Annotated[SinceDateTime | None, Query(
+    description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")]
+UntilQuery = Annotated[UntilDateTime | None, Query(
+    description="To, inclusive: a date alone includes that whole day (IST)")]
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:

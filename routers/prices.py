@@ -8,7 +8,7 @@ from fastapi.responses import Response
 import lanes
 import prices
 from database import SessionDep
-from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
+from routers.deps import VIEWER, AccountsDep, PageDep, SinceQuery, UntilQuery, error_responses
 from schemas import (
     Page,
     PriceAsOf,
@@ -16,7 +16,6 @@ from schemas import (
     PriceUpdateRequest,
     PriceUpdateResult,
     ProductDetail,
-    SinceDateTime,
     UntilDateTime,
 )
 
@@ -62,9 +61,10 @@ async def get_product(session: SessionDep, goods_id: GoodsId) -> ProductDetail:
 async def get_price_as_of(
     session: SessionDep,
     goods_id: GoodsId,
-    as_of: Annotated[str | None, Query(max_length=40, description="2026-11-21 (end of that day, IST) or an ISO date-time")] = None,
+    as_of: Annotated[UntilDateTime | None, Query(
+        description="2026-11-21 (end of that day, IST), 21-11-2026 18:00 or an ISO date-time; default now")] = None,
 ) -> PriceAsOf:
-    return await lanes.read(prices.price_as_of, session, goods_id=goods_id, as_of=prices.as_of_moment(as_of))
+    return await lanes.read(prices.price_as_of, session, goods_id=goods_id, as_of=as_of)
 
 
 @router.get("/debug/price-history", summary="Price changes, newest first", response_model=Page[PriceHistoryRead],
@@ -74,8 +74,8 @@ async def list_price_history(
     page: PageDep,
     goods_id: Annotated[str | None, Query(max_length=64)] = None,
     source: Annotated[str | None, Query(pattern="^(admin_api|price_upload|prm_sync)$")] = None,
-    since: Annotated[SinceDateTime | None, Query(description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")] = None,
-    until: Annotated[UntilDateTime | None, Query(description="To, inclusive: a date alone includes that whole day (IST)")] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
 ) -> Page[PriceHistoryRead]:
     return await lanes.read(prices.list_price_history, session, page=page, goods_id=goods_id, source=source,
                                    since=since, until=until)

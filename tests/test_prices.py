@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 import prices
 from models import PriceHistory, Product
+from prm.cells import parse_moment
 from schemas import PriceUpdate
 from tests.conftest import table_contents
 
@@ -176,7 +177,7 @@ class TestHistoryReads:
         prices.update_prices(session, updates=[update("P1", "110")])
 
         before = prices.price_as_of(session, goods_id="P1", as_of=datetime(2026, 10, 31, tzinfo=UTC))
-        on_the_day = prices.price_as_of(session, goods_id="P1", as_of=prices.as_of_moment("2026-11-01"))
+        on_the_day = prices.price_as_of(session, goods_id="P1", as_of=parse_moment("2026-11-01", date_means_end_of_day=True))
         now = prices.price_as_of(session, goods_id="P1", as_of=None)
 
         assert before.price is None
