@@ -14,6 +14,8 @@ log = logging.getLogger("dist.access")
 # random point: unique in the logs without a system call per request, as uuid4 costs.
 _ID_PREFIX = f"{os.getpid() & 0xFFFF:04x}"
 _id_counter = itertools.count(secrets.randbelow(2**31))
+# Longer paths and query strings are cut: one hostile 8 KB query would otherwise be one 8 KB line.
+MAX_LOGGED_TARGET = 300
 
 
 def next_request_id() -> str:
@@ -48,4 +50,6 @@ class RequestLogMiddleware:
             elapsed_ms = (time.perf_counter() - started) * 1000
             query = scope.get("query_string", b"").decode("latin-1")
             path = scope["path"] + (f"?{query}" if query else "")
+            if len(path) > MAX_LOGGED_TARGET:
+                path = f"{path[:MAX_LOGGED_TARGET]}... ({len(path)} characters)"
             log.info("%s %s -> %s in %.1f ms [req %s]", scope["method"], path, status["code"], elapsed_ms, request_id)

@@ -133,6 +133,16 @@ class TestAudit:
 
         assert client.headers["X-API-Key"] not in caplog.text
 
+    def test_a_huge_query_string_is_cut_in_the_log_line(self, client: TestClient,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+        caplog.set_level(logging.INFO, logger="dist.access")
+
+        client.get("/retailers", params={"search": "x" * 5000})
+
+        line = next(record.getMessage() for record in caplog.records if record.name == "dist.access")
+        assert len(line) < 400
+        assert f"({len('/retailers?search=') + 5000} characters)" in line
+
 
 class TestCors:
     def test_no_origin_is_allowed_by_default(self, client: TestClient) -> None:
