@@ -1,7 +1,5 @@
 """Engine, per-request session, and `init_db()` (Alembic upgrade to the latest schema)."""
 
-import logging
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,11 +10,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WRITE_OPTION = "begin_for_write"
-DEFER_CHECKPOINT_OPTION = "defer_wal_checkpoint"
-_CHECKPOINT_PENDING = "wal_checkpoint_pending"
-WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
-
-log = logging.getLogger("dist.database")
 
 
 def is_sqlite(url: str) -> bool:
@@ -49,47 +42,22 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        options = conn.get_execution_options()
-        if options.get(DEFER_CHECKPOINT_OPTION):
-            # A bulk write leaves tens of MB in the WAL; copying them into the database file at
-            # the commit would hold up the answer. `_on_checkin` starts the copy on a thread.
-            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-            conn.info[_CHECKPOINT_PENDING] = True
         # A writer takes the write lock up front (see `begin_write`): a deferred transaction
         # that read first cannot upgrade once another writer has committed in between.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
-
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
-        if record.info.pop(_CHECKPOINT_PENDING, False) and dbapi_connection is not None:
-            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-            threading.Thread(target=_checkpoint_wal, args=(engine,), name="wal-checkpoint", daemon=True).start()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
     return engine
 
 
-def _checkpoint_wal(engine: Engine) -> None:
-    """Copy the WAL into the database file without waiting for anyone (PASSIVE)."""
-    try:
-        raw = engine.raw_connection()
-        try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            raw.close()
-    except Exception as exc:  # the next commit's automatic checkpoint does the same work
-        log.info("background WAL checkpoint skipped: %s", exc)
-
-
-def begin_write(session: Session, *, bulk: bool = False) -> None:
+def begin_write(session: Session) -> None:
     """Start the session's next transaction as a writer (SQLite: BEGIN IMMEDIATE).
 
     Call it before the first read of a read-then-write unit of work, so concurrent writers queue
-    (up to the busy timeout) instead of failing; PostgreSQL needs nothing here. `bulk=True`
-    (SQLite): the commit returns without checkpointing the WAL, which a thread does right after.
+    (up to the busy timeout) instead of failing; PostgreSQL needs nothing here.
     """
     if session.in_transaction():
         raise RuntimeError("begin_write() must come before the transaction's first statement")
-    session.connection(execution_options={WRITE_OPTION: True, DEFER_CHECKPOINT_OPTION: bulk})
+    session.connection(execution_options={WRITE_OPTION: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -324,7 +324,7 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
                 f"{run.file_name}: none of the {run.rows_total} rows is valid, so nothing was imported.",
                 _row_error_items(parsed.errors))
         progress("comparing", parsed.rows_total, commit=True)
-        begin_write(session, bulk=True)
+        begin_write(session)
         stored = stored_devices.result() if stored_devices else store.read_stored_devices(engine)
         plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id, stored=stored)
         if (plan.stock_units_before and not options.confirm_shrink

@@ -1,4 +1,3 @@
-import time
 from decimal import Decimal
 
 from sqlalchemy import func, inspect, select, text
@@ -50,31 +49,6 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(engine) -> None:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
-
-
-@sqlite_only
-def test_a_bulk_write_is_checkpointed_after_its_commit_by_a_thread(tmp_path) -> None:
-    path = tmp_path / "bulk.db"
-    engine = database.make_engine(f"sqlite:///{path}")
-    database.upgrade_schema(engine)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    size_before = path.stat().st_size
-    with database.make_sessionmaker(engine)() as session:
-        database.begin_write(session, bulk=True)
-        # About 8 MB: past the 1,000 pages at which a plain commit checkpoints by itself.
-        session.add_all(Product(goods_id=f"G{index:05d}", name="x" * 200 + str(index)) for index in range(20_000))
-        session.commit()
-
-    deadline = time.monotonic() + 10
-    while path.stat().st_size < size_before + 4_000_000 and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-    assert path.stat().st_size >= size_before + 4_000_000  # the rows reached the database file
-    with engine.connect() as first, engine.connect() as second:  # every pooled connection is back to normal
-        for connection in (first, second):
-            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == database.WAL_AUTOCHECKPOINT_PAGES
-    engine.dispose()
 
 
 @requires_postgres
