@@ -46,10 +46,11 @@ def marker(connection: Connection) -> str:
     return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
-def insert_sql(connection: Connection, table: str, columns: Iterable[str], suffix: str = "") -> str:
+def insert_sql(connection: Connection, table: str, columns: Iterable[str], suffix: str = "", *, rows: int = 1) -> str:
+    """`INSERT INTO table (columns) VALUES (...)` with `rows` row groups, then `suffix`."""
     names = list(columns)
-    markers = ", ".join([marker(connection)] * len(names))
-    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({markers}) {suffix}".strip()
+    one_row = "(" + ", ".join([marker(connection)] * len(names)) + ")"
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([one_row] * rows)} {suffix}".strip()
 
 
 def insert_rows(connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]],
@@ -59,21 +60,14 @@ def insert_rows(connection: Connection, table: str, columns: Sequence[str], rows
     Rows in one statement must not conflict with each other: PostgreSQL refuses an
     `ON CONFLICT DO UPDATE` that touches one row twice in a statement.
     """
-    if not rows:
-        return
-    mark = marker(connection)
-    one_row = "(" + ", ".join([mark] * len(columns)) + ")"
-
-    def statement(count: int) -> str:
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one_row] * count)} {suffix}".strip()
-
     flatten = itertools.chain.from_iterable
     whole = len(rows) - len(rows) % rows_per_insert
     if whole:
-        connection.exec_driver_sql(statement(rows_per_insert), [
+        connection.exec_driver_sql(insert_sql(connection, table, columns, suffix, rows=rows_per_insert), [
             tuple(flatten(rows[start:start + rows_per_insert])) for start in range(0, whole, rows_per_insert)])
     if whole < len(rows):
-        connection.exec_driver_sql(statement(len(rows) - whole), tuple(flatten(rows[whole:])))
+        connection.exec_driver_sql(insert_sql(connection, table, columns, suffix, rows=len(rows) - whole),
+                                   tuple(flatten(rows[whole:])))
 
 
 @contextmanager
