@@ -81,7 +81,7 @@ def upgrade_schema(engine: Engine) -> None:
     """
     from alembic import command
 
-    from process_lock import ProcessLock
+    from kit.process_lock import ProcessLock
 
     with ProcessLock(engine, "migrations"), engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")

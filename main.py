@@ -15,14 +15,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import database
-import lanes
+from kit import lanes
 import prm_import
 from errors import add_exception_handlers
-from request_log import RequestLogMiddleware
+from kit.request_log import RequestLogMiddleware
 import tally_cache
-import workbooks
+from kit import workbooks
 from routers import admin, channel, prices, prm, reports, system, tally
-from upload_limit import BodySizeLimitMiddleware
+from kit.upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
 
 log = logging.getLogger("dist")

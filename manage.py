@@ -10,7 +10,7 @@ import argparse
 import sys
 
 import database
-import keys
+from access import keys
 from errors import AppError
 from settings import Settings
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from money import from_paise, to_paise
+from kit.money import from_paise, to_paise
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -20,17 +20,17 @@ from sqlalchemy import Engine, desc, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-import audit
-import bulk
+from access import audit
+from kit import bulk
 import errors
 from database import begin_write
-from keys import SYSTEM, Actor
+from access.keys import SYSTEM, Actor
 from models import PrmSyncRowError, PrmSyncRun, utcnow
 from prm import store
 from prm.columns import PRM_COLUMNS
 from prm.progress import Progress, ProgressFn, cyclic_gc_paused, forget, in_background, live_progress
 from prm.rows import ParsedRows, RowIssue, check_rows
-from process_lock import ProcessLock
+from kit.process_lock import ProcessLock
 from schemas import (
     ImportChanges,
     ImportSummary,
@@ -39,7 +39,7 @@ from schemas import (
     StockDelta,
     UnpricedGoods,
 )
-from workbooks import FileProblem, open_sheet
+from kit.workbooks import FileProblem, open_sheet
 
 log = logging.getLogger("dist.prm_import")
 

@@ -16,11 +16,11 @@ from sqlalchemy import Engine, case, desc, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 import errors
-import ledger_mapping
+from reporting import ledger_mapping
 import tally_cache
-from ledger_mapping import Mapping
+from reporting.ledger_mapping import Mapping
 from models import InventorySnapshot, Money, Product, PrmSyncRun, utcnow
-from money import to_money
+from kit.money import to_money
 from schemas import (
     BalanceUnavailable,
     CreditBalance,

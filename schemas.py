@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from money import format_money
+from kit.money import format_money
 from prm.cells import CellError, parse_moment
 
 Money = Annotated[

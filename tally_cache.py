@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-import audit
+from access import audit
 import errors
 from database import begin_write
 from models import TallyLedgerCache, utcnow
-from paging import PageParams, paginate
+from kit.paging import PageParams, paginate
 from schemas import (
     BalanceRead,
     CacheEntryRead,
@@ -38,7 +38,7 @@ from schemas import (
 from tally_client import LedgerBalance, TallyClient, check_name, normalise_name
 
 if TYPE_CHECKING:
-    from keys import Actor
+    from access.keys import Actor
 
 log = logging.getLogger("dist.tally")
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from errors import InvalidInput, TallyError, TallyUnavailable
 from schemas import ErrorItem
-from money import to_money
+from kit.money import to_money
 
 BANNER_TEXT = "Server is Running"
 UNKNOWN_REQUEST = "Unknown Request"

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import database  # noqa: E402
-import prices  # noqa: E402
+from catalogue import prices  # noqa: E402
 from devtools.loopback import scratch_dir  # noqa: E402
 from schemas import PriceUpdate  # noqa: E402
 

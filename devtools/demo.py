@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from devtools.loopback import admin_key_for, free_port  # noqa: E402
 from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
 from devtools.tally_emulator import Company, Ledger, TallyServer, TallyState  # noqa: E402
-from money import format_inr  # noqa: E402
+from kit.money import format_inr  # noqa: E402
 
 DEMO_DIR = ROOT / "demo_data"
 RETAILERS, GOODS, ROWS = 40, 30, 3000

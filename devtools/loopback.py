@@ -18,7 +18,7 @@ def free_port() -> int:
 def admin_key_for(database_url: str, name: str) -> str:
     """Bring the database at `database_url` to the latest schema and make an admin key in it."""
     import database
-    import keys
+    from access import keys
 
     engine = database.make_engine(database_url)
     database.upgrade_schema(engine)

@@ -2,7 +2,7 @@
 
 import re
 
-from workbooks import HeaderSpec
+from kit.workbooks import HeaderSpec
 
 REQUIRED_FIELDS = ("imei1", "goods_id", "product_name", "status", "retailer_code", "retailer_name")
 

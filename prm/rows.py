@@ -19,7 +19,7 @@ from prm.cells import (
     parse_imei,
 )
 from prm.columns import KNOWN_STATUS_TEXT, STATUS_MAP, STATUSES_AT_RETAILER, normalise_status
-from workbooks import HeaderMatch
+from kit.workbooks import HeaderMatch
 
 MAX_VALUE_CHARS = 255
 

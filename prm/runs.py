@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 import errors
 from models import PrmSyncRowError, PrmSyncRun
-from paging import PageParams, paginate
+from kit.paging import PageParams, paginate
 from prm.progress import live_progress
 from schemas import Page, RowErrorRead, SyncRunDetail, SyncRunRead
 
@@ -40,8 +40,8 @@ def get_run(session: Session, *, run_id: int, page: PageParams, severity: str | 
 
 def row_errors_workbook(session: Session, *, run_id: int) -> bytes:
     """A run's row errors and warnings as a workbook: Row, Column, Value, Message, Severity."""
-    from report_files import safe_text
-    from workbooks import header_sheet
+    from reporting.od_files import safe_text
+    from kit.workbooks import header_sheet
 
     if session.get(PrmSyncRun, run_id) is None:
         raise errors.NotFound(f"There is no import run {run_id}.")

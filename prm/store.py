@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Engine, case, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-import bulk
-from catalog import category_for_name
+from kit import bulk
+from catalogue.products import category_for_name
 from models import Activation, InventorySnapshot, Product, Retailer
 from prm.rows import DeviceRecord
 

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-import audit
-import keys
-import lanes
+from access import audit
+from access import keys
+from kit import lanes
 from database import SessionDep
 from routers.deps import AdminDep, PageDep, SinceQuery, UntilQuery, error_responses
 from schemas import (

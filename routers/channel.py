@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-import catalog
-import channel
-import lanes
+from catalogue import products as catalog
+from prm import channel
+from kit import lanes
 from database import SessionDep
 from routers.deps import VIEWER, PageDep, SinceQuery, UntilQuery, error_responses
 from schemas import (

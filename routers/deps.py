@@ -7,8 +7,8 @@ from fastapi import Depends, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
-import keys
-from paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
+from access import keys
+from kit.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
 from schemas import ErrorBody, SinceDateTime, UntilDateTime
 
 

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 
-import lanes
-import prices
+from kit import lanes
+from catalogue import prices
 from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, SinceQuery, UntilQuery, error_responses
 from schemas import (

@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 
-import lanes
+from kit import lanes
 import prm_import
 from database import SessionDep
 from prm_import import ImportOptions
 from routers.deps import VIEWER, AdminDep, PageDep, error_responses
 from schemas import ImportSummary, Page, SyncRunDetail, SyncRunRead
-from workbooks import spooled_upload
+from kit.workbooks import spooled_upload
 
 router = APIRouter(tags=["prm import"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -8,8 +8,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-import ledger_mapping
-import report_files
+from reporting import ledger_mapping
+from reporting import od_files as report_files
 import reports
 from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, error_responses

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-import health
+from system import health
 from schemas import HealthRead, RootRead
 from settings import APP_NAME, APP_VERSION
 

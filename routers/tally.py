@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-import lanes
+from kit import lanes
 import tally_cache
 from database import SessionDep
 from routers.deps import VIEWER, AccountsDep, PageDep, error_responses

@@ -210,7 +210,7 @@ def tally_client_app(tally_settings: Settings) -> Iterator[TestClient]:
 @contextmanager
 def open_client(settings: Settings, *, role: str | None = "admin") -> Iterator[TestClient]:
     """The real app with a key of `role` in every request's X-API-Key header (None: no key)."""
-    import keys
+    from access import keys
 
     with TestClient(create_app(settings)) as test_client:
         if role is not None:

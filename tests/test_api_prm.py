@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from models import PrmSyncRun
 from prm_import import IMPORT_LOCK, abandon_stale_runs
-from process_lock import ProcessLock
+from kit.process_lock import ProcessLock
 from tests.conftest import table_contents
 from tests.prm_factory import imei, row, sheet
 

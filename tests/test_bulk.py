@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
-import bulk
+from kit import bulk
 from models import PrmSyncRun
 from tests.conftest import sqlite_only
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-import prices
+from catalogue import prices
 from models import PriceHistory, Product
 from prm.cells import parse_moment
 from schemas import PriceUpdate

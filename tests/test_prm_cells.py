@@ -103,11 +103,11 @@ class TestTheCheckersDateShortCut:
 
     @pytest.mark.parametrize("cell", CELLS)
     def test_same_device_record_with_and_without_the_short_cut(self, cell: object) -> None:
-        import bulk
+        from kit import bulk
         from prm.columns import PRM_COLUMNS
         from prm.rows import check_rows
         from tests.prm_factory import HEADER, row
-        from workbooks import match_header_row
+        from kit.workbooks import match_header_row
 
         header = match_header_row(HEADER, 0, PRM_COLUMNS)
         cells = row(1, status="Activated" if cell != "" else "Inward by Retailer", inward=cell, activation=cell)

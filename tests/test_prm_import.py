@@ -14,7 +14,7 @@ import database
 import prm_import
 from errors import AppError, Conflict
 from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRowError, PrmSyncRun, Retailer
-from paging import PageParams
+from kit.paging import PageParams
 from prm import store
 from prm_import import ImportOptions, ImportWriteFailed, RowsRejected, ShrinkRefused
 from tests.conftest import inject_failure_on_insert, remove_injected_failure, table_contents

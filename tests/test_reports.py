@@ -395,7 +395,7 @@ def test_the_mapping_sheet_round_trips(app: TestClient, tally: TallyServer, make
 def test_rupees_are_written_with_indian_grouping() -> None:
     from decimal import Decimal
 
-    from money import format_inr
+    from kit.money import format_inr
 
     assert [format_inr(Decimal(v)) for v in ("0", "999.5", "1000", "123456.78", "12345678", "-1234567.891")] == [
         "0.00", "999.50", "1,000.00", "1,23,456.78", "1,23,45,678.00", "-12,34,567.89"]

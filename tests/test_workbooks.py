@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import workbooks
+from kit import workbooks
 
 
 def _leftover(root: Path, name: str, age_hours: float) -> Path:

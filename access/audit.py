@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 import errors
 from models import AuditEntry
-from paging import PageParams, paginate
+from kit.paging import PageParams, paginate
 from schemas import AuditEntryRead, Page
 
 if TYPE_CHECKING:
-    from keys import Actor
+    from access.keys import Actor
 
 
 def record(session: Session, actor: "Actor", action: str, *, target: str | None = None,

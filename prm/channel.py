@@ -6,9 +6,9 @@ from sqlalchemy import Select, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 import errors
-import ledger_mapping
+from reporting import ledger_mapping
 from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRun, Retailer, TallyLedgerCache
-from paging import PageParams, contains, paginate
+from kit.paging import PageParams, contains, paginate
 from prm.cells import CellError, parse_imei
 from schemas import (
     ActivationRead,

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Product
-from paging import PageParams, contains, paginate
+from kit.paging import PageParams, contains, paginate
 from schemas import Page, ProductRead
 
 # First match wins, so narrower words come before the brand words that also name phones.

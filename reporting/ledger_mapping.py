@@ -13,18 +13,18 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import audit
+from access import audit
 import errors
 from database import begin_write
 import tally_cache
-from keys import SYSTEM, Actor
+from access.keys import SYSTEM, Actor
 from models import Retailer, TallyLedgerCache
-from paging import PageParams
+from kit.paging import PageParams
 from prm.cells import cell_text
 from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
 from tally_cache import TallyService
 from tally_client import check_name, normalise_name
-from workbooks import FileProblem, HeaderSpec, header_sheet, open_sheet
+from kit.workbooks import FileProblem, HeaderSpec, header_sheet, open_sheet
 
 SUGGESTIONS = 3
 _HONORIFICS = re.compile(r"\b(m\s*/\s*s|messrs|mess)\b\.?")
@@ -203,7 +203,7 @@ MAPPING_SHEET_HEADER = ["Retailer Code", "Retailer Name", "Tally Ledger", "How",
 
 
 def mapping_workbook(service: TallyService, session: Session) -> bytes:
-    from report_files import safe_text
+    from reporting.od_files import safe_text
 
     ledgers = known_ledgers(service, session)
     fuzzy = _fuzzy_index(ledgers)

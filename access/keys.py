@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-import audit
+from access import audit
 import errors
 from database import begin_write
 from models import ApiKey, utcnow

@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
-import audit
-import bulk
+from access import audit
+from kit import bulk
 import errors
 from database import begin_write
-from keys import SYSTEM, Actor
-from catalog import category_for_name
+from access.keys import SYSTEM, Actor
+from catalogue.products import category_for_name
 from models import PriceHistory, Product, utcnow
-from money import from_paise, to_paise
-from paging import PageParams, paginate
+from kit.money import from_paise, to_paise
+from kit.paging import PageParams, paginate
 from prm.cells import cell_text
 from schemas import (
     Page,
@@ -33,7 +33,7 @@ from schemas import (
     ProductRead,
     parse_price,
 )
-from workbooks import FileProblem, HeaderSpec, header_sheet, open_sheet
+from kit.workbooks import FileProblem, HeaderSpec, header_sheet, open_sheet
 
 SOURCES = ("admin_api", "price_upload", "prm_sync")
 RECENT_CHANGES = 20
