@@ -12,11 +12,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas import ErrorBody, ErrorItem
 
 log = logging.getLogger("dist.errors")
+
+
+# The error body is declared here, beside the errors, so that every layer (the toolkit too) can
+# raise an AppError without importing the schemas.
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str = "invalid"
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="One sentence a person can act on.")
+    errors: list[ErrorItem] = Field(default_factory=list)
+    request_id: str | None = Field(default=None, description="Only on 500s; the same id is in the server log.")
 
 
 class AppError(Exception):

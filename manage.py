@@ -11,10 +11,11 @@ import sys
 
 import database
 from access import keys
+from access.actor import ROLES, Actor
 from errors import AppError
 from settings import Settings
 
-CLI = keys.Actor(name="manage.py", role="admin", address="local shell")
+CLI = Actor(name="manage.py", role="admin", address="local shell")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-key", help="create a key and print it once")
     create.add_argument("name")
-    create.add_argument("role", choices=keys.ROLES)
+    create.add_argument("role", choices=ROLES)
     commands.add_parser("list-keys", help="list keys (never the keys themselves)")
     revoke = commands.add_parser("revoke-key", help="revoke a key by name")
     revoke.add_argument("name")

@@ -9,12 +9,12 @@ one transaction: a failure part-way leaves every table as it was and the run say
 
 import hashlib
 import logging
-import re
 import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import Engine, desc, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,7 +24,7 @@ from access import audit
 from kit import bulk
 import errors
 from database import begin_write
-from access.keys import SYSTEM, Actor
+from access.actor import SYSTEM, Actor
 from models import PrmSyncRowError, PrmSyncRun, utcnow
 from prm import store
 from prm.columns import PRM_COLUMNS
@@ -39,7 +39,8 @@ from schemas import (
     StockDelta,
     UnpricedGoods,
 )
-from kit.workbooks import FileProblem, open_sheet
+from kit.files import clean_upload_name
+from kit.workbooks import FileProblem, open_sheet, spooled_upload
 
 log = logging.getLogger("dist.prm_import")
 
@@ -76,21 +77,6 @@ class RowsRejected(errors.InvalidInput):
 class ImportWriteFailed(errors.AppError):
     status_code = 503
     error_type = "import_failed"
-
-
-_PATH_CHARACTERS = re.compile(r"[/\\:\x00-\x1f]|^\.\.?$")
-
-
-def clean_file_name(name: str | None) -> str:
-    """The uploaded name, for display only; names with path characters are refused."""
-    name = (name or "").strip()
-    if not name:
-        return "upload.xlsx"
-    if _PATH_CHARACTERS.search(name) or ".." in name:
-        raise errors.BadRequest(
-            f"The file name {name[:100]!r} contains path characters; rename the file (e.g. prm_export.xlsx) and upload it again.",
-            [errors.item(["file"], "file name must not contain / \\ : or ..")])
-    return name[:255]
 
 
 def _issue_read(issue: RowIssue) -> RowErrorRead:
@@ -245,7 +231,7 @@ def import_workbook(
     now: datetime | None = None,
 ) -> ImportSummary:
     """Import one PRM workbook (see the module docstring); raises `AppError`s for bad input."""
-    file_name = clean_file_name(filename)
+    file_name = clean_upload_name(filename, default="upload.xlsx")
     if (data is None) == (path is None):
         raise ValueError("import_workbook takes the workbook as data or as path, not both")
     source: bytes | Path
@@ -407,10 +393,20 @@ def import_file(session: Session, *, path: Path, options: ImportOptions = Import
     return import_workbook(session, path=path, filename=path.name, options=options, actor=actor, progress=progress)
 
 
+def import_upload(session: Session, *, upload: BinaryIO | None, filename: str | None, fallback_path: Path,
+                  options: ImportOptions = ImportOptions(), actor: Actor = SYSTEM) -> ImportSummary:
+    """Import an uploaded workbook, or the one at `fallback_path` (PRM_FILE_PATH) when none was sent."""
+    if upload is None:
+        return import_file(session, path=fallback_path, options=options, actor=actor)
+    # On disk, not in memory: python-calamine then reads the zip from the file.
+    with spooled_upload(upload) as path:
+        return import_workbook(session, path=path, filename=filename or "", options=options, actor=actor)
+
+
 # The run log's reads live in prm/runs.py; they are part of this module's public face.
 from prm.runs import get_run, list_runs, row_errors_workbook  # noqa: E402
 
-__all__ = ["ImportOptions", "abandon_stale_runs", "get_run", "import_file", "import_workbook", "list_runs",
+__all__ = ["ImportOptions", "abandon_stale_runs", "get_run", "import_file", "import_upload", "import_workbook", "list_runs",
            "live_progress", "row_errors_workbook"]
 
 

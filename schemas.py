@@ -6,57 +6,20 @@ so no client ever parses a rupee amount into a binary float.
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
-from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from kit.money import format_money
-from prm.cells import CellError, parse_moment
+from kit.paging import Page
+from kit.cells import input_price
 
 Money = Annotated[
     Decimal,
     Field(max_digits=14, decimal_places=2),
     PlainSerializer(format_money, return_type=str, when_used="json"),
 ]
-
-T = TypeVar("T")
-
-
-def _moment(value: object, *, end_of_day: bool) -> object:
-    if not isinstance(value, str):
-        return value
-    try:
-        return parse_moment(value, date_means_end_of_day=end_of_day)
-    except CellError as exc:
-        raise PydanticCustomError("datetime_format", str(exc)) from None
-
-
-# Query moments: ISO or day-first text, naive read as IST (never a naive datetime, which the
-# UTC columns refuse). A date alone starts the day for `since`, ends it for `until`.
-SinceDateTime = Annotated[datetime, BeforeValidator(lambda value: _moment(value, end_of_day=False))]
-UntilDateTime = Annotated[datetime, BeforeValidator(lambda value: _moment(value, end_of_day=True))]
-
-
-class ErrorItem(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str = "invalid"
-
-
-class ErrorBody(BaseModel):
-    detail: str = Field(description="One sentence a person can act on.")
-    errors: list[ErrorItem] = Field(default_factory=list)
-    request_id: str | None = Field(default=None, description="Only on 500s; the same id is in the server log.")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
 
 class RootRead(BaseModel):
     name: str
@@ -84,8 +47,6 @@ class Timestamped(ORMRead):
 
 
 # --- PRM import -------------------------------------------------------------------------------
-
-
 class RowErrorRead(ORMRead):
     row: int | None
     column: str | None
@@ -174,8 +135,6 @@ class SyncRunDetail(SyncRunRead):
 
 
 # --- the channel: retailers, products, stock, activations, devices ----------------------------
-
-
 class RetailerRead(Timestamped):
     code: str
     name: str
@@ -251,66 +210,7 @@ class DeviceTimeline(DeviceRead):
 
 # --- prices -----------------------------------------------------------------------------------
 
-MAX_PRICE = Decimal("10000000.00")
-
-
-def plain_amount_text(text: str) -> str:
-    """`₹ 1,23,456.50` or `Rs. 15,999` as plain decimal text; grouping commas in any place."""
-    return text.strip().replace(",", "").removeprefix("₹").removeprefix("Rs.").strip()
-
-
-def _amount_query(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    return plain_amount_text(value) or None  # an emptied form field means no filter
-
-
-# An optional rupee amount of 0 or more typed into a query: Indian grouping and the rupee sign
-# are accepted. The limits sit on the Decimal, not on the query, so that None (no filter) passes.
-AmountQuery = Annotated[
-    Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2)] | None,
-    BeforeValidator(_amount_query),
-]
-
-
-def parse_price(value: object) -> Decimal:
-    """A price from JSON (number or string) or a spreadsheet cell, exactly as written.
-
-    Never rounds: 15999.999 is an error, because a silently rounded price is a wrong price.
-    """
-    if isinstance(value, bool) or value is None:
-        raise ValueError("must be a number like 15999.00")
-    if isinstance(value, float):
-        text = repr(value)  # the shortest text that reads back as this float: what was typed
-    elif isinstance(value, (int, Decimal)):
-        text = str(value)
-    elif isinstance(value, str):
-        text = plain_amount_text(value)
-    else:
-        raise ValueError("must be a number like 15999.00")
-    try:
-        price = Decimal(text)
-    except ArithmeticError:
-        raise ValueError(f"must be a number like 15999.00, not {str(value)[:30]!r}") from None
-    if not price.is_finite():
-        raise ValueError("must be a number like 15999.00")
-    if price <= 0:
-        raise ValueError("must be greater than 0")
-    if price > MAX_PRICE:
-        raise ValueError("must be at most 10000000.00")
-    if price.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError(f"has more than two decimal places ({text}); prices are never rounded")
-    return price.quantize(Decimal("0.01"))
-
-
-def _checked_price(value: object) -> Decimal:
-    try:
-        return parse_price(value)
-    except ValueError as exc:
-        raise PydanticCustomError("price", str(exc)) from None
-
-
-InputPrice = Annotated[Decimal, BeforeValidator(_checked_price), Field(description='Rupees, e.g. 15999.00 or "15999.00"')]
+InputPrice = Annotated[Decimal, BeforeValidator(input_price), Field(description='Rupees, e.g. 15999.00 or "15999.00"')]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
@@ -328,7 +228,6 @@ class PriceUpdateRequest(BaseModel):
 
     updates: list[PriceUpdate] = Field(min_length=1, max_length=20000)
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
-
 
 
 class PriceChange(TypedDict):
@@ -373,8 +272,6 @@ class PriceAsOf(BaseModel):
 
 
 # --- Tally ------------------------------------------------------------------------------------
-
-
 class BalanceRead(BaseModel):
     ledger: str = Field(description="The ledger name as Tally spells it.")
     closing_balance: Money = Field(description="Positive: the party owes us (debit). Negative: credit.")
@@ -440,8 +337,6 @@ class RefreshResult(BaseModel):
 
 
 # --- ledger mapping and the negative / OD report ----------------------------------------------
-
-
 class LedgerMappingRead(BaseModel):
     retailer_code: str
     retailer_name: str
@@ -571,8 +466,6 @@ class OdDrillDown(BaseModel):
 
 
 # --- keys and audit ---------------------------------------------------------------------------
-
-
 class ApiKeyRead(ORMRead):
     id: int
     name: str

@@ -38,7 +38,7 @@ from schemas import (
 from tally_client import LedgerBalance, TallyClient, check_name, normalise_name
 
 if TYPE_CHECKING:
-    from access.keys import Actor
+    from access.actor import Actor
 
 log = logging.getLogger("dist.tally")
 T = TypeVar("T")

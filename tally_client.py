@@ -16,8 +16,8 @@ import requests
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from errors import InvalidInput, TallyError, TallyUnavailable
-from schemas import ErrorItem
+from errors import ErrorItem, InvalidInput, TallyError, TallyUnavailable
+from kit.cells import check_name, normalise_name
 from kit.money import to_money
 
 BANNER_TEXT = "Server is Running"
@@ -28,14 +28,6 @@ COLLECTION_ID = "PartyBalances"
 
 
 # --- pure half: requests ------------------------------------------------------------------------
-
-
-def check_name(value: str, *, field: list[str | int]) -> str:
-    """A Tally name from a person: trimmed, without control characters (XML cannot carry them)."""
-    if any(ord(char) < 32 or 0x7F <= ord(char) < 0xA0 for char in value):
-        raise InvalidInput(f"{value.strip()[:60]!r} contains control characters; Tally names cannot hold them.",
-                           [ErrorItem(loc=field, msg="contains control characters", type="invalid")])
-    return " ".join(value.split())
 
 
 def xml_text(value: str) -> str:
@@ -181,11 +173,6 @@ class LedgerBalance:
     @property
     def key(self) -> str:
         return normalise_name(self.name)
-
-
-def normalise_name(name: str) -> str:
-    """§7: names compare case-insensitively, trimmed, with internal whitespace folded."""
-    return " ".join(name.split()).casefold()
 
 
 _AMOUNT_JUNK = re.compile(r"[^0-9.\-]")

@@ -2,21 +2,19 @@
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
 import errors
+from access.actor import Actor
 from models import AuditEntry
 from kit.paging import PageParams, paginate
 from schemas import AuditEntryRead, Page
 
-if TYPE_CHECKING:
-    from access.keys import Actor
 
-
-def record(session: Session, actor: "Actor", action: str, *, target: str | None = None,
+def record(session: Session, actor: Actor, action: str, *, target: str | None = None,
            detail: dict[str, Any] | None = None) -> None:
     """Add an entry to the caller's transaction: the change and its record commit together."""
     session.add(AuditEntry(actor=actor.name, role=actor.role, action=action, target=(target or "")[:255] or None,

@@ -8,7 +8,6 @@ import hashlib
 import secrets
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -16,31 +15,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from access import audit
+from access.actor import ROLES, SYSTEM, Actor, role_allows
 import errors
 from database import begin_write
 from models import ApiKey, utcnow
 from schemas import ApiKeyCreated, ApiKeyRead
 
-ROLES = ("viewer", "accounts", "admin")  # each includes everything before it
 KEY_PREFIX = "dba_"
 LAST_USED_EVERY = timedelta(minutes=1)  # refresh last_used_at at most this often: no write per request
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking: the key's name and role, and where the request came from."""
-
-    name: str
-    role: str
-    address: str | None = None
-    request_id: str | None = None
-
-
-SYSTEM = Actor(name="system", role="admin")
-
-
-def role_allows(role: str, needed: str) -> bool:
-    return ROLES.index(role) >= ROLES.index(needed)
 
 
 def hash_key(key: str) -> str:

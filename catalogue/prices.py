@@ -4,7 +4,6 @@ Every write is one transaction: all updates of a request are checked first, then
 two bulk statements, or none is written. `price_history` gets one row per real change.
 """
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,12 +15,12 @@ from access import audit
 from kit import bulk
 import errors
 from database import begin_write
-from access.keys import SYSTEM, Actor
+from access.actor import SYSTEM, Actor
 from catalogue.products import category_for_name
 from models import PriceHistory, Product, utcnow
 from kit.money import from_paise, to_paise
 from kit.paging import PageParams, paginate
-from prm.cells import cell_text
+from kit.cells import cell_text, parse_price
 from schemas import (
     Page,
     PriceAsOf,
@@ -31,9 +30,9 @@ from schemas import (
     PriceUpdateResult,
     ProductDetail,
     ProductRead,
-    parse_price,
 )
-from kit.workbooks import FileProblem, HeaderSpec, header_sheet, open_sheet
+from kit.files import Download, clean_upload_name, header_sheet, xlsx_download
+from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 
 SOURCES = ("admin_api", "price_upload", "prm_sync")
 RECENT_CHANGES = 20
@@ -227,15 +226,16 @@ def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
     return located
 
 
-def upload_price_list(session: Session, *, data: bytes, file_name: str, note: str | None = None,
+def upload_price_list(session: Session, *, data: bytes, file_name: str | None, note: str | None = None,
                       actor: Actor = SYSTEM) -> PriceUpdateResult:
     """Apply a price-list workbook (Goods ID, Price; optional Name, Category); all or nothing."""
+    file_name = clean_upload_name(file_name, default="prices.xlsx")
     located = _read_price_list(data, file_name)
     return _apply(session, located, source="price_upload", actor=actor,
                   note=note or f"price list {file_name}", what=file_name)
 
 
-def price_list_template(session: Session) -> bytes:
+def price_list_template(session: Session) -> Download:
     """Every product with its current price, as a workbook to edit and upload back."""
     workbook, sheet = header_sheet("Prices", TEMPLATE_HEADER)
     for product in session.scalars(select(Product).order_by(Product.goods_id)):
@@ -243,9 +243,7 @@ def price_list_template(session: Session) -> bytes:
         sheet.cell(row=sheet.max_row, column=4).number_format = "#,##,##0.00"
     for column, width in zip("ABCD", (16, 40, 12, 14)):
         sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_download(workbook, "price_list.xlsx")
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -266,7 +264,7 @@ def price_as_of(session: Session, *, goods_id: str, as_of: datetime | None) -> P
     product = session.get(Product, goods_id.strip())
     if product is None:
         raise errors.NotFound(f"There is no product with goods id {goods_id!r}.")
-    moment = as_of or utcnow()  # aware: query moments are read by schemas.UntilDateTime
+    moment = as_of or utcnow()  # aware: query moments are read by routers.deps.UntilDateTime
     change = session.scalars(select(PriceHistory).where(PriceHistory.goods_id == product.goods_id,
                                                         PriceHistory.changed_at <= moment)
                              .order_by(desc(PriceHistory.changed_at), desc(PriceHistory.id)).limit(1)).first()

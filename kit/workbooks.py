@@ -47,22 +47,6 @@ class FileProblem(Exception):
         return kind(f"{file_name} {self.message}.", [errors.item(["file"], self.message, "file")])
 
 
-def header_sheet(title: str, header: list[str]) -> tuple[Any, Any]:
-    """A new workbook whose first sheet has a bold, frozen header row: (workbook, sheet)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    return workbook, sheet
-
-
 @dataclass(frozen=True)
 class HeaderSpec:
     """The columns a sheet must or may have, each with the header spellings accepted."""

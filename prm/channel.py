@@ -6,7 +6,7 @@ from sqlalchemy import Select, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 import errors
-from reporting import ledger_mapping
+from reporting import ledger_matching
 from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRun, Retailer, TallyLedgerCache
 from kit.paging import PageParams, contains, paginate
 from prm.cells import CellError, parse_imei
@@ -46,7 +46,7 @@ def get_retailer(session: Session, *, code: str) -> RetailerDetail:
     # The mapping from the cached debtors ledgers only: a retailer page never waits for Tally.
     cached = {key: name for key, name in session.execute(
         select(TallyLedgerCache.ledger_key, TallyLedgerCache.ledger_name).where(TallyLedgerCache.group_name.is_not(None)))}
-    mapping = ledger_mapping.resolve(retailer.code, retailer.name, retailer.tally_ledger_name, cached)
+    mapping = ledger_matching.resolve(retailer.code, retailer.name, retailer.tally_ledger_name, cached)
     return RetailerDetail(**RetailerRead.model_validate(retailer).model_dump(), stock=stock,
                           stock_units=sum(item.units for item in stock), prm_run_id=snapshot_run_id(session),
                           ledger_name=mapping.ledger_name, ledger_mapping=mapping.how)

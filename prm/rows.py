@@ -7,17 +7,8 @@ from sys import intern
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from prm.cells import (
-    IST_OFFSET,
-    NEEDS_CARE,
-    UTC,
-    CellError,
-    cell_text,
-    day_first_local,
-    luhn_ok,
-    parse_datetime,
-    parse_imei,
-)
+from kit.cells import IST_OFFSET, UTC, CellError, cell_text, day_first_local, parse_datetime
+from prm.cells import NEEDS_CARE, luhn_ok, parse_imei
 from prm.columns import KNOWN_STATUS_TEXT, STATUS_MAP, STATUSES_AT_RETAILER, normalise_status
 from kit.workbooks import HeaderMatch
 

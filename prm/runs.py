@@ -1,11 +1,11 @@
 """Reads of the import run log: runs with live progress, one run with its row errors, errors as xlsx."""
 
-import io
 
 from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
 import errors
+from kit.files import Download, header_sheet, inert_text, xlsx_download
 from models import PrmSyncRowError, PrmSyncRun
 from kit.paging import PageParams, paginate
 from prm.progress import live_progress
@@ -38,22 +38,17 @@ def get_run(session: Session, *, run_id: int, page: PageParams, severity: str | 
     return SyncRunDetail(**_with_live_progress(run).model_dump(), row_errors=row_errors)
 
 
-def row_errors_workbook(session: Session, *, run_id: int) -> bytes:
+def row_errors_workbook(session: Session, *, run_id: int) -> Download:
     """A run's row errors and warnings as a workbook: Row, Column, Value, Message, Severity."""
-    from reporting.od_files import safe_text
-    from kit.workbooks import header_sheet
-
     if session.get(PrmSyncRun, run_id) is None:
         raise errors.NotFound(f"There is no import run {run_id}.")
     workbook, sheet = header_sheet("Row errors", ["Row", "Column", "Value", "Message", "Severity"])
     for issue in session.scalars(select(PrmSyncRowError).where(PrmSyncRowError.run_id == run_id)
                                  .order_by(PrmSyncRowError.id)):
-        sheet.append([issue.row, safe_text(issue.column or ""), safe_text(issue.value or ""), safe_text(issue.message),
+        sheet.append([issue.row, inert_text(issue.column or ""), inert_text(issue.value or ""), inert_text(issue.message),
                       issue.severity])
     for letter, width in zip("ABCDE", (8, 18, 24, 90, 10)):
         sheet.column_dimensions[letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_download(workbook, f"run_{run_id}_row_errors.xlsx")
 
 

@@ -1,14 +1,8 @@
-"""Which Tally ledger belongs to which PRM retailer.
+"""Setting which Tally ledger belongs to which PRM retailer: lists, writes and the mapping sheet.
 
-Tally keys ledgers by name and the PRM portal keys retailers by code, and the two are not one
-to one. A retailer's ledger is `retailers.tally_ledger_name` when set; otherwise the one debtors
-ledger whose normalised name equals the retailer's name, or else its code.
+The matching rule itself is pure and lives in `reporting.ledger_matching`.
 """
 
-import difflib
-import io
-import re
-from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,71 +11,16 @@ from access import audit
 import errors
 from database import begin_write
 import tally_cache
-from access.keys import SYSTEM, Actor
+from access.actor import SYSTEM, Actor
 from models import Retailer, TallyLedgerCache
 from kit.paging import PageParams
-from prm.cells import cell_text
+from kit.cells import cell_text
 from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
 from tally_cache import TallyService
-from tally_client import check_name, normalise_name
-from kit.workbooks import FileProblem, HeaderSpec, header_sheet, open_sheet
-
-SUGGESTIONS = 3
-_HONORIFICS = re.compile(r"\b(m\s*/\s*s|messrs|mess)\b\.?")
-_PUNCTUATION = re.compile(r"[^\w\s]")
-_FILLER = {"the", "and", "co", "company", "pvt", "ltd", "private", "limited"}
-
-
-def fuzzy_key(name: str) -> str:
-    """A loose form for suggestions: '&' = 'and', no 'M/s', no punctuation, words in any order."""
-    text = normalise_name(name).replace("&", " and ")
-    text = _PUNCTUATION.sub(" ", _HONORIFICS.sub(" ", text))
-    return " ".join(sorted(word for word in text.split() if word not in _FILLER))
-
-
-class Mapping(NamedTuple):  # a NamedTuple: the OD report builds one per retailer on every call
-    retailer_code: str
-    retailer_name: str
-    ledger_key: str | None
-    ledger_name: str | None  # as Tally spells it, when known
-    how: str  # explicit | by_name | by_code | unmatched
-    reason: str | None = None
-
-
-def resolve(code: str, name: str, explicit: str | None, ledgers: dict[str, str]) -> Mapping:
-    """Pure: map one retailer given the known ledgers (normalised name -> Tally's spelling)."""
-    if explicit:
-        key = normalise_name(explicit)
-        return Mapping(code, name, key, ledgers.get(key, explicit), "explicit")
-    for how, candidate in (("by_name", name), ("by_code", code)):
-        key = normalise_name(candidate)
-        if key in ledgers:
-            return Mapping(code, name, key, ledgers[key], how)
-    return Mapping(code, name, None, None, "unmatched",
-                   f"no ledger in Tally's debtors group is named {name!r} or {code!r}; set it with "
-                   f"PUT /admin/retailers/{code}/ledger")
-
-
-def suggest(name: str, code: str, ledgers: dict[str, str], fuzzy: dict[str, list[str]]) -> list[str]:
-    found: list[str] = []
-    for candidate in (name, code):
-        for ledger in fuzzy.get(fuzzy_key(candidate), []):
-            if ledger not in found:
-                found.append(ledger)
-    close = difflib.get_close_matches(fuzzy_key(name), list(fuzzy), n=SUGGESTIONS, cutoff=0.75)
-    for key in close:
-        for ledger in fuzzy[key]:
-            if ledger not in found:
-                found.append(ledger)
-    return found[:SUGGESTIONS]
-
-
-def _fuzzy_index(ledgers: dict[str, str]) -> dict[str, list[str]]:
-    index: dict[str, list[str]] = {}
-    for ledger in ledgers.values():
-        index.setdefault(fuzzy_key(ledger), []).append(ledger)
-    return index
-
+from kit.cells import check_name, normalise_name
+from kit.files import Download, clean_upload_name, header_sheet, inert_text, xlsx_download
+from kit.workbooks import FileProblem, HeaderSpec, open_sheet
+from reporting.ledger_matching import Mapping, fuzzy_index, resolve, suggest
 
 def known_ledgers(service: TallyService, session: Session) -> dict[str, str]:
     """Debtors-group ledgers (refreshed from Tally when stale, cached ones when Tally is down)."""
@@ -96,7 +35,7 @@ def all_mappings(session: Session, ledgers: dict[str, str]) -> list[Mapping]:
 
 def list_mappings(service: TallyService, session: Session, *, page: PageParams, how: str | None = None) -> LedgerMappingPage:
     ledgers = known_ledgers(service, session)
-    fuzzy = _fuzzy_index(ledgers)
+    fuzzy = fuzzy_index(ledgers)
     mappings = [m for m in all_mappings(session, ledgers) if how is None or m.how == how]
     shown = mappings[page.offset:page.offset + page.limit]
     return LedgerMappingPage(
@@ -126,7 +65,7 @@ def _ledger_exists(service: TallyService, session: Session, name: str, ledgers: 
 def _assign(service: TallyService, session: Session, items: list[LedgerAssignmentItem],
             locations: list[list[str | int]], actor: Actor) -> LedgerAssignmentResult:
     ledgers = known_ledgers(service, session)
-    fuzzy = _fuzzy_index(ledgers)
+    fuzzy = fuzzy_index(ledgers)
     problems: list[errors.ErrorItem] = []
     changes: list[tuple[Retailer, str | None]] = []
     for item, loc in zip(items, locations):
@@ -202,27 +141,25 @@ MAPPING_SHEET_COLUMNS = HeaderSpec(
 MAPPING_SHEET_HEADER = ["Retailer Code", "Retailer Name", "Tally Ledger", "How", "Suggestions"]
 
 
-def mapping_workbook(service: TallyService, session: Session) -> bytes:
-    from reporting.od_files import safe_text
-
+def mapping_workbook(service: TallyService, session: Session) -> Download:
+    """The mapping as a sheet to edit in Excel and upload back."""
     ledgers = known_ledgers(service, session)
-    fuzzy = _fuzzy_index(ledgers)
+    fuzzy = fuzzy_index(ledgers)
     workbook, sheet = header_sheet("Ledger mapping", MAPPING_SHEET_HEADER)
     for m in all_mappings(session, ledgers):
         hints = suggest(m.retailer_name, m.retailer_code, ledgers, fuzzy) if m.how == "unmatched" else []
-        sheet.append([safe_text(m.retailer_code), safe_text(m.retailer_name), safe_text(m.ledger_name or ""), m.how,
-                      safe_text("; ".join(hints))])
+        sheet.append([inert_text(m.retailer_code), inert_text(m.retailer_name), inert_text(m.ledger_name or ""), m.how,
+                      inert_text("; ".join(hints))])
     for letter, width in zip("ABCDE", (16, 34, 34, 10, 60)):
         sheet.column_dimensions[letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_download(workbook, "ledger_mapping.xlsx")
 
 
-def upload_mapping(service: TallyService, session: Session, *, data: bytes, file_name: str,
+def upload_mapping(service: TallyService, session: Session, *, data: bytes, file_name: str | None,
                    actor: Actor = SYSTEM) -> LedgerAssignmentResult:
     """Apply an edited mapping sheet: a non-empty Tally Ledger that differs from today's becomes
     the retailer's explicit ledger; empty cells change nothing. All or nothing."""
+    file_name = clean_upload_name(file_name, default="mapping.xlsx")
     try:
         sheet = open_sheet(data, MAPPING_SHEET_COLUMNS, what="a mapping header (Retailer Code and Tally Ledger)")
     except FileProblem as problem:

@@ -10,7 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from prm.cells import IST
+from kit.cells import IST
+from kit.files import CSV_TYPE, Download, inert_text, xlsx_download
 from schemas import OdReport
 
 # Indian digit grouping needs conditional sections: crores, lakhs, then thousands.
@@ -18,26 +19,18 @@ RUPEES = '[>=10000000]"₹"##\\,##\\,##\\,##0.00;[>=100000]"₹"##\\,##\\,##0.00
 RUPEES_SIGNED = '[<=-10000000]"-₹"##\\,##\\,##\\,##0.00;[<0]"-₹"#,##0.00;"₹"#,##0.00'
 HEADER = ["Retailer code(s)", "Retailer", "Tally ledger", "Balance owed", "Stock units", "Stock value",
           "Unpriced units", "OD amount", "Balance source", "Balance as of (IST)", "Valuation complete"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """Text a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def ist(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(IST).strftime("%d-%m-%Y %H:%M")
 
 
 def _row_values(report: OdReport) -> list[list[Any]]:
-    return [[safe_text(", ".join(row.retailer_codes)), safe_text(row.retailer_name), safe_text(row.ledger_name),
+    return [[inert_text(", ".join(row.retailer_codes)), inert_text(row.retailer_name), inert_text(row.ledger_name),
              row.closing_balance, row.stock_units, row.stock_value, row.unpriced_units, row.od_amount,
              row.balance_source, ist(row.balance_as_of), "yes" if row.valuation_complete else "no"]
             for row in report.rows]
 
 
-def od_report_csv(report: OdReport) -> str:
+def _od_report_csv(report: OdReport) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
@@ -46,7 +39,7 @@ def od_report_csv(report: OdReport) -> str:
     return buffer.getvalue()
 
 
-def od_report_xlsx(report: OdReport) -> bytes:
+def _od_report_workbook(report: OdReport) -> Any:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -59,7 +52,7 @@ def od_report_xlsx(report: OdReport) -> bytes:
                   f"{report.prm_run_id or '-'} ({ist(report.prm_run_at)} IST)"])
     sheet["A1"].font = bold
     for warning in report.warnings:
-        sheet.append([safe_text(warning)])
+        sheet.append([inert_text(warning)])
     sheet.append([])
     sheet.append(HEADER)
     header_row = sheet.max_row
@@ -84,16 +77,16 @@ def od_report_xlsx(report: OdReport) -> bytes:
     why["A1"].font = bold
     sections: list[tuple[str, list[str], list[list[Any]]]] = [
         ("Unmatched retailers (no Tally ledger)", ["Retailer code", "Retailer", "Stock units", "Reason"],
-         [[safe_text(u.retailer_code), safe_text(u.retailer_name), u.stock_units, safe_text(u.reason)]
+         [[inert_text(u.retailer_code), inert_text(u.retailer_name), u.stock_units, inert_text(u.reason)]
           for u in report.unmatched_retailers]),
         ("Balance unavailable", ["Retailer code(s)", "Tally ledger", "Stock units", "Reason"],
-         [[safe_text(", ".join(b.retailer_codes)), safe_text(b.ledger_name), b.stock_units, safe_text(b.reason)]
+         [[inert_text(", ".join(b.retailer_codes)), inert_text(b.ledger_name), b.stock_units, inert_text(b.reason)]
           for b in report.balance_unavailable]),
         ("Credit balances (we owe them)", ["Retailer code(s)", "Tally ledger", "Balance", "Stock value"],
-         [[safe_text(", ".join(c.retailer_codes)), safe_text(c.ledger_name), c.closing_balance, c.stock_value]
+         [[inert_text(", ".join(c.retailer_codes)), inert_text(c.ledger_name), c.closing_balance, c.stock_value]
           for c in report.credit_balances]),
         ("Goods in stock without a price", ["Goods ID", "Name", "Units held", ""],
-         [[safe_text(g.goods_id), safe_text(g.name), g.units, ""] for g in report.unpriced_goods]),
+         [[inert_text(g.goods_id), inert_text(g.name), g.units, ""] for g in report.unpriced_goods]),
     ]
     for title, header, rows in sections:
         why.append([])
@@ -107,6 +100,12 @@ def od_report_xlsx(report: OdReport) -> bytes:
                     why.cell(row=why.max_row, column=column).number_format = RUPEES_SIGNED
     for letter, width in zip("ABCD", (20, 34, 16, 70)):
         why.column_dimensions[letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook
+
+
+def od_report_download(report: OdReport, *, format: str) -> Download:
+    """The report as `xlsx` or `csv`, named by its date in IST, the date its figures are for."""
+    stem = f"od_report_{report.as_of.astimezone(IST):%Y%m%d}"
+    if format == "csv":
+        return Download(_od_report_csv(report).encode("utf-8"), CSV_TYPE, f"{stem}.csv")
+    return xlsx_download(_od_report_workbook(report), f"{stem}.xlsx")

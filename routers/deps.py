@@ -1,15 +1,23 @@
 """Dependencies shared by the routers."""
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
+from pydantic import BeforeValidator, Field
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
+from pydantic import BaseModel
 
 from access import keys
+from access.actor import Actor
 from kit.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
-from schemas import ErrorBody, SinceDateTime, UntilDateTime
+from errors import ErrorBody
+from kit.cells import query_amount, query_moment, query_moment_until
+from kit.files import XLSX_TYPE, Download
 
 
 async def page_params(  # async: a pure function needs no trip to the thread pool
@@ -21,11 +29,40 @@ async def page_params(  # async: a pure function needs no trip to the thread poo
 
 PageDep = Annotated[PageParams, Depends(page_params)]
 
-# The time filters of every list: one wording in /docs, one parse (schemas.SinceDateTime).
+# Query moments: ISO or day-first text, naive read as IST (never a naive datetime, which the
+# UTC columns refuse). A date alone starts the day for `since`, ends it for `until`.
+SinceDateTime = Annotated[datetime, BeforeValidator(query_moment)]
+UntilDateTime = Annotated[datetime, BeforeValidator(query_moment_until)]
+# An optional rupee amount of 0 or more typed into a query: Indian grouping and the rupee sign
+# are accepted. The limits sit on the Decimal, not on the query, so that None (no filter) passes.
+AmountQuery = Annotated[
+    Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2)] | None,
+    BeforeValidator(query_amount),
+]
+
+# The time filters of every list: one wording in /docs, one parse (kit.cells.parse_moment).
 SinceQuery = Annotated[SinceDateTime | None, Query(
     description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")]
 UntilQuery = Annotated[UntilDateTime | None, Query(
     description="To, inclusive: a date alone includes that whole day (IST)")]
+
+
+XLSX_RESPONSE = {200: {"content": {XLSX_TYPE: {}}}}
+
+
+def file_response(download: Download) -> Response:
+    """A download as an attachment under its own file name."""
+    return Response(download.content, media_type=download.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{download.file_name}"'})
+
+
+def json_or_file(answer: BaseModel | Download) -> Response:
+    """A service's answer that is either a body or a file (the `format=` routes)."""
+    if isinstance(answer, Download):
+        return file_response(answer)
+    # Serialised here: the service built and checked the model, and a second validation of
+    # thousands of rows by FastAPI would double the time of the whole answer.
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
@@ -42,15 +79,15 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="An API key (python manage.py create-key NAME ROLE).")
 
 
-def requires(role: str) -> Callable[..., Awaitable[keys.Actor]]:
-    async def check(request: Request, presented: Annotated[str | None, Security(api_key_header)] = None) -> keys.Actor:
+def requires(role: str) -> Callable[..., Awaitable[Actor]]:
+    async def check(request: Request, presented: Annotated[str | None, Security(api_key_header)] = None) -> Actor:
         address = request.client.host if request.client else None
         request_id = getattr(request.state, "request_id", None)
         known = keys.KEY_CACHE.get(presented)
         if known is not None:  # the common case: no database, no thread
             return keys.check_role(known, needed=role, address=address, request_id=request_id)
 
-        def look_up() -> keys.Actor:
+        def look_up() -> Actor:
             with request.app.state.sessionmaker() as session:
                 return keys.authenticate(session, presented=presented, needed=role, address=address,
                                          request_id=request_id)
@@ -60,8 +97,8 @@ def requires(role: str) -> Callable[..., Awaitable[keys.Actor]]:
     return check
 
 
-ViewerDep = Annotated[keys.Actor, Depends(requires("viewer"))]
-AccountsDep = Annotated[keys.Actor, Depends(requires("accounts"))]
-AdminDep = Annotated[keys.Actor, Depends(requires("admin"))]
+ViewerDep = Annotated[Actor, Depends(requires("viewer"))]
+AccountsDep = Annotated[Actor, Depends(requires("accounts"))]
+AdminDep = Annotated[Actor, Depends(requires("admin"))]
 VIEWER = Depends(requires("viewer"))
 AUTH_ERRORS = (401, 403)

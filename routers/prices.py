@@ -8,7 +8,17 @@ from fastapi.responses import Response
 from kit import lanes
 from catalogue import prices
 from database import SessionDep
-from routers.deps import VIEWER, AccountsDep, PageDep, SinceQuery, UntilQuery, error_responses
+from routers.deps import (
+    VIEWER,
+    XLSX_RESPONSE,
+    AccountsDep,
+    PageDep,
+    SinceQuery,
+    UntilDateTime,
+    UntilQuery,
+    error_responses,
+    file_response,
+)
 from schemas import (
     Page,
     PriceAsOf,
@@ -16,11 +26,9 @@ from schemas import (
     PriceUpdateRequest,
     PriceUpdateResult,
     ProductDetail,
-    UntilDateTime,
 )
 
 router = APIRouter(tags=["products and prices"])
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GoodsId = Annotated[str, Path(max_length=64)]
 
 
@@ -38,16 +46,14 @@ def upload_price_list(
     file: Annotated[UploadFile, File(description="xlsx with Goods ID and Price (or DP) columns")],
     note: Annotated[str | None, Form(max_length=500)] = None,
 ) -> PriceUpdateResult:
-    file_name = (file.filename or "prices.xlsx").replace("\\", "/").rsplit("/", 1)[-1][:255]
-    return prices.upload_price_list(session, data=file.file.read(), file_name=file_name, note=note, actor=actor)
+    return prices.upload_price_list(session, data=file.file.read(), file_name=file.filename, note=note, actor=actor)
 
 
 @router.get("/admin/products/prices/template", summary="Download every product and its price as xlsx",
-            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}, **error_responses()},
+            response_class=Response, responses={**XLSX_RESPONSE, **error_responses()},
             dependencies=[VIEWER])
 def price_list_template(session: SessionDep) -> Response:
-    return Response(prices.price_list_template(session), media_type=XLSX_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="price_list.xlsx"'})
+    return file_response(prices.price_list_template(session))
 
 
 @router.get("/products/{goods_id}", summary="One product with its last 20 price changes",

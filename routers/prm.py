@@ -9,12 +9,10 @@ from kit import lanes
 import prm_import
 from database import SessionDep
 from prm_import import ImportOptions
-from routers.deps import VIEWER, AdminDep, PageDep, error_responses
+from routers.deps import VIEWER, XLSX_RESPONSE, AdminDep, PageDep, error_responses, file_response
 from schemas import ImportSummary, Page, SyncRunDetail, SyncRunRead
-from kit.workbooks import spooled_upload
 
 router = APIRouter(tags=["prm import"])
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post(
@@ -35,13 +33,8 @@ def run_prm_sync(
     confirm_shrink: Annotated[bool, Query(description="Accept a file that leaves under half the previous stock.")] = False,
 ) -> ImportSummary:
     options = ImportOptions(strict=strict, dry_run=dry_run, force=force, confirm_shrink=confirm_shrink)
-    if file is None:
-        return prm_import.import_file(session, path=request.app.state.settings.prm_file_path, options=options,
-                                      actor=actor)
-    # On disk, not in memory: python-calamine then reads the zip from the file.
-    with spooled_upload(file.file) as path:
-        return prm_import.import_workbook(session, path=path, filename=file.filename or "", options=options,
-                                          actor=actor)
+    return prm_import.import_upload(session, upload=file.file if file else None, filename=file.filename if file else None,
+                                    fallback_path=request.app.state.settings.prm_file_path, options=options, actor=actor)
 
 
 @router.get("/debug/sync-logs", summary="Import runs, newest first", response_model=Page[SyncRunRead],
@@ -66,8 +59,7 @@ async def get_sync_log(
 
 
 @router.get("/debug/sync-logs/{run_id}/errors.xlsx", summary="A run's row errors as an Excel file",
-            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}, **error_responses(404, 422)},
+            response_class=Response, responses={**XLSX_RESPONSE, **error_responses(404, 422)},
             dependencies=[VIEWER])
 def sync_log_errors_workbook(session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
-    return Response(prm_import.row_errors_workbook(session, run_id=run_id), media_type=XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="run_{run_id}_row_errors.xlsx"'})
+    return file_response(prm_import.row_errors_workbook(session, run_id=run_id))

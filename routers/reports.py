@@ -1,21 +1,18 @@
 """The negative / OD report and the retailer-to-ledger mapping."""
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from reporting import ledger_mapping
-from reporting import od_files as report_files
 import reports
 from database import SessionDep
-from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
+from kit.files import XLSX_TYPE
+from routers.deps import VIEWER, XLSX_RESPONSE, AccountsDep, AmountQuery, PageDep, error_responses, file_response, json_or_file
 from routers.tally import TallyDep
 from schemas import (
-    AmountQuery,
     LedgerAssignment,
     LedgerAssignmentRequest,
     LedgerAssignmentResult,
@@ -24,10 +21,8 @@ from schemas import (
     OdDrillDown,
     OdReport,
 )
-from tally_cache import TallyService
 
 router = APIRouter(tags=["reports"])
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache.")]
 Code = Annotated[str, Path(max_length=64)]
 
@@ -44,22 +39,8 @@ async def negative_report(
     refresh: Refresh = False,
     format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",
 ) -> Response:
-    return await run_in_threadpool(_negative_report_answer, tally, session, min_od, retailer_code, refresh, format)
-
-
-def _negative_report_answer(tally: TallyService, session: Session, min_od: Decimal | None, retailer_code: str | None,
-                            refresh: bool, format: str) -> Response:
-    report = reports.negative_report(tally, session, min_od=min_od, retailer_code=retailer_code, refresh=refresh)
-    stamp = report.as_of.strftime("%Y%m%d")
-    if format == "xlsx":
-        return Response(report_files.od_report_xlsx(report), media_type=XLSX_TYPE,
-                        headers={"Content-Disposition": f'attachment; filename="od_report_{stamp}.xlsx"'})
-    if format == "csv":
-        return Response(report_files.od_report_csv(report), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="od_report_{stamp}.csv"'})
-    # Serialised here: the report was built and checked as an OdReport, and a second validation
-    # of thousands of rows by FastAPI would double the time of the whole answer.
-    return Response(report.model_dump_json(), media_type="application/json")
+    return json_or_file(await run_in_threadpool(reports.negative_report_in_format, tally, session, format=format,
+                                                min_od=min_od, retailer_code=retailer_code, refresh=refresh))
 
 
 @router.get("/reports/negative/{retailer_code}", summary="One retailer's OD explained: stock by goods, ledger, balance",
@@ -94,11 +75,10 @@ def set_retailer_ledger(tally: TallyDep, session: SessionDep, actor: AccountsDep
 
 
 @router.get("/admin/ledger-mapping/sheet", summary="Download the mapping as xlsx, to edit and upload back",
-            response_class=Response, responses={200: {"content": {XLSX_TYPE: {}}}, **error_responses()},
+            response_class=Response, responses={**XLSX_RESPONSE, **error_responses()},
             dependencies=[VIEWER])
 def ledger_mapping_sheet(tally: TallyDep, session: SessionDep) -> Response:
-    return Response(ledger_mapping.mapping_workbook(tally, session), media_type=XLSX_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="ledger_mapping.xlsx"'})
+    return file_response(ledger_mapping.mapping_workbook(tally, session))
 
 
 @router.post("/admin/ledger-mapping/upload", summary="Apply an edited mapping sheet (all or nothing)",
@@ -107,5 +87,4 @@ def upload_ledger_mapping(
     tally: TallyDep, session: SessionDep, actor: AccountsDep,
     file: Annotated[UploadFile, File(description="The mapping sheet: Retailer Code and Tally Ledger columns")],
 ) -> LedgerAssignmentResult:
-    file_name = (file.filename or "mapping.xlsx").replace("\\", "/").rsplit("/", 1)[-1][:255]
-    return ledger_mapping.upload_mapping(tally, session, data=file.file.read(), file_name=file_name, actor=actor)
+    return ledger_mapping.upload_mapping(tally, session, data=file.file.read(), file_name=file.filename, actor=actor)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import prices
 from models import PriceHistory, Product
-from prm.cells import parse_moment
+from kit.cells import parse_moment
 from schemas import PriceUpdate
 from tests.conftest import table_contents
 

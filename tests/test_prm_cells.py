@@ -2,7 +2,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from prm.cells import CellError, cell_text, luhn_ok, parse_datetime, parse_imei
+from kit.cells import CellError, cell_text, parse_datetime
+from prm.cells import luhn_ok, parse_imei
 
 VALID = "490154203237518"  # a published example IMEI with a correct check digit
 

@@ -1,0 +1,67 @@
+"""Files for office staff, in and out: downloads with their names, workbooks to write, upload names.
+
+Every workbook and CSV the service writes goes through `inert_text` for its text cells, and every
+upload's name through `clean_upload_name`, so both rules live in one place.
+"""
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import errors
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+MAX_FILE_NAME_CHARS = 255
+# OWASP's CSV-injection list: a cell starting with one of these runs as a formula in Excel.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PATH_CHARACTERS = frozenset("/\\:") | frozenset(chr(code) for code in range(32))
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file for the browser to save: its bytes, type and the name it is saved under."""
+
+    content: bytes
+    media_type: str
+    file_name: str
+
+
+def inert_text(value: str) -> str:
+    """Text a spreadsheet shows as written and never runs as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def clean_upload_name(name: str | None, *, default: str) -> str:
+    """The uploaded file's name, for messages and the run log; a name with path characters is refused."""
+    name = (name or "").strip()
+    if not name:
+        return default
+    if any(char in _PATH_CHARACTERS for char in name) or ".." in name or name in (".", ".."):
+        raise errors.BadRequest(
+            f"The file name {name[:100]!r} contains path characters; rename the file (e.g. {default}) and upload it again.",
+            [errors.item(["file"], "file name must not contain / \\ : or ..")])
+    return name[:MAX_FILE_NAME_CHARS]
+
+
+def header_sheet(title: str, header: list[str]) -> tuple[Any, Any]:
+    """A new workbook whose first sheet has a bold, frozen header row: (workbook, sheet)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    return workbook, sheet
+
+
+def xlsx_download(workbook: Any, file_name: str) -> Download:
+    """An openpyxl workbook as a download named `file_name`."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Download(buffer.getvalue(), XLSX_TYPE, file_name)
