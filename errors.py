@@ -35,7 +35,6 @@ class ErrorBody(BaseModel):
 
 class AppError(Exception):
     status_code: ClassVar[int] = 400
-    error_type: ClassVar[str] = "bad_request"
 
     def __init__(self, detail: str, errors: list[ErrorItem] | None = None) -> None:
         super().__init__(detail)
@@ -49,51 +48,42 @@ class BadRequest(AppError):
 
 class Unauthorized(AppError):
     status_code = 401
-    error_type = "unauthorized"
 
 
 class Forbidden(AppError):
     status_code = 403
-    error_type = "forbidden"
 
 
 class NotFound(AppError):
     status_code = 404
-    error_type = "not_found"
 
 
 class Conflict(AppError):
     status_code = 409
-    error_type = "conflict"
 
 
 class PayloadTooLarge(AppError):
     status_code = 413
-    error_type = "too_large"
 
 
 class UnsupportedMediaType(AppError):
     status_code = 415
-    error_type = "unsupported_media_type"
 
 
 class InvalidInput(AppError):
     status_code = 422
-    error_type = "invalid"
 
 
 class TallyError(AppError):
     """Tally answered, but with an error of its own."""
 
     status_code = 502
-    error_type = "tally_error"
 
 
 class TallyUnavailable(AppError):
     """Tally could not be reached, or did not answer in time."""
 
     status_code = 503
-    error_type = "tally_unavailable"
 
 
 def item(loc: list[str | int], msg: str, type_: str = "invalid") -> ErrorItem:

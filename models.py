@@ -219,7 +219,7 @@ class PriceHistory(Base):
     goods_id: Mapped[str] = mapped_column(ForeignKey("products.goods_id"))
     old_price: Mapped[Decimal | None] = mapped_column(Money)
     new_price: Mapped[Decimal] = mapped_column(Money)
-    source: Mapped[str] = mapped_column(String(16), index=True)  # admin_api | price_upload | prm_sync
+    source: Mapped[str] = mapped_column(String(16), index=True)  # admin_api | price_upload
     changed_by: Mapped[str | None] = mapped_column(String(100))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     note: Mapped[str | None] = mapped_column(Text)

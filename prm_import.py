@@ -27,6 +27,7 @@ from database import begin_write
 from access.actor import SYSTEM, Actor
 from models import PrmSyncRowError, PrmSyncRun, utcnow
 from prm import store
+from prm.runs import latest_success
 from prm.columns import PRM_COLUMNS
 from prm.progress import Progress, ProgressFn, cyclic_gc_paused, forget, in_background, live_progress
 from prm.rows import ParsedRows, RowIssue, check_rows
@@ -76,7 +77,6 @@ class RowsRejected(errors.InvalidInput):
 
 class ImportWriteFailed(errors.AppError):
     status_code = 503
-    error_type = "import_failed"
 
 
 def _issue_read(issue: RowIssue) -> RowErrorRead:
@@ -90,11 +90,6 @@ def _row_error_items(issues: list[RowIssue]) -> list[errors.ErrorItem]:
 
 def _running_run(session: Session) -> PrmSyncRun | None:
     return session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "running")
-                           .order_by(desc(PrmSyncRun.id)).limit(1)).first()
-
-
-def latest_success(session: Session) -> PrmSyncRun | None:
-    return session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "success")
                            .order_by(desc(PrmSyncRun.id)).limit(1)).first()
 
 

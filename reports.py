@@ -22,6 +22,7 @@ from reporting.ledger_mapping import Mapping
 from models import InventorySnapshot, Money, Product, PrmSyncRun, utcnow
 from kit.files import Download
 from kit.money import to_money
+from prm.runs import latest_success
 from reporting import od_files
 from schemas import (
     BalanceUnavailable,
@@ -103,11 +104,6 @@ def _stock_by_retailer(session: Session, run_id: int) -> dict[str, Stock]:
     return {code: Stock(int(units), value, int(unpriced)) for code, units, value, unpriced in session.execute(stmt)}
 
 
-def latest_run(session: Session) -> PrmSyncRun | None:
-    return session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "success")
-                           .order_by(desc(PrmSyncRun.id)).limit(1)).first()
-
-
 def unpriced_goods_held(session: Session, run_id: int | None) -> list[UnpricedGoodsHeld]:
     if run_id is None:
         return []
@@ -131,7 +127,7 @@ def negative_report(service: TallyService, session: Session, *, min_od: Decimal 
     now = utcnow()
     balances, group_source, tally_problem = tally_cache.group_balances(service, session, refresh=refresh)
     ledgers = {key: row.ledger_name for key, row in balances.items() if row.group_name == service.debtors_group}
-    run = latest_run(session)
+    run = latest_success(session)
     run_id = run.id if run else None
     stock = stock_by_retailer(session, run_id)
     mappings = ledger_mapping.all_mappings(session, ledgers)
@@ -235,7 +231,7 @@ def drill_down(service: TallyService, session: Session, *, retailer_code: str, r
         raise errors.NotFound(f"There is no retailer with code {retailer_code!r}; codes come from the PRM import.")
     together = [m for m in mappings if mine.ledger_key is not None and m.ledger_key == mine.ledger_key] or [mine]
     codes = sorted(m.retailer_code for m in together)
-    run = latest_run(session)
+    run = latest_success(session)
     goods: list[ValuedGoods] = []
     unpriced: list[UnpricedGoodsHeld] = []
     if run is not None:

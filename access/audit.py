@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 import errors
 from access.actor import Actor
 from models import AuditEntry
-from kit.paging import PageParams, paginate
+from kit.paging import PageParams, check_period, paginate
 from schemas import AuditEntryRead, Page
 
 
@@ -24,8 +24,7 @@ def record(session: Session, actor: Actor, action: str, *, target: str | None = 
 
 def list_entries(session: Session, *, page: PageParams, actor: str | None = None, action: str | None = None,
                  since: datetime | None = None, until: datetime | None = None) -> Page[AuditEntryRead]:
-    if since and until and since > until:
-        raise errors.InvalidInput("'since' is after 'until'; swap them.", [errors.item(["query", "since"], "after until")])
+    check_period(since, until)
     stmt = select(AuditEntry).order_by(desc(AuditEntry.id))
     if actor:
         stmt = stmt.where(AuditEntry.actor == actor)

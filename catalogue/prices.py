@@ -16,10 +16,10 @@ from kit import bulk
 import errors
 from database import begin_write
 from access.actor import SYSTEM, Actor
-from catalogue.products import category_for_name
+from catalogue.products import GOODS_ID_HEADERS, PRODUCT_NAME_HEADERS, category_for_name
 from models import PriceHistory, Product, utcnow
 from kit.money import from_paise, to_paise
-from kit.paging import PageParams, paginate
+from kit.paging import PageParams, check_period, paginate
 from kit.cells import cell_text, parse_price
 from schemas import (
     Page,
@@ -34,14 +34,13 @@ from schemas import (
 from kit.files import Download, clean_upload_name, header_sheet, xlsx_download
 from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 
-SOURCES = ("admin_api", "price_upload", "prm_sync")
 RECENT_CHANGES = 20
 
 PRICE_LIST_COLUMNS = HeaderSpec(
     aliases={
-        "goods_id": ("goods id", "goodsid", "sku", "sku code", "item code", "material code", "product code"),
+        "goods_id": GOODS_ID_HEADERS,
         "price": ("price", "dp", "dealer price", "dealer price dp", "new price", "price inr", "price rs"),
-        "name": ("name", "product name", "goods name", "model", "model name", "item name"),
+        "name": ("name", *PRODUCT_NAME_HEADERS),
         "category": ("category", "product category"),
     },
     required=("goods_id", "price"),
@@ -274,8 +273,7 @@ def price_as_of(session: Session, *, goods_id: str, as_of: datetime | None) -> P
 
 def list_price_history(session: Session, *, page: PageParams, goods_id: str | None = None, source: str | None = None,
                        since: datetime | None = None, until: datetime | None = None) -> Page[PriceHistoryRead]:
-    if since and until and since > until:
-        raise errors.InvalidInput("'since' is after 'until'; swap them.", [errors.item(["query", "since"], "after until")])
+    check_period(since, until)
     stmt = select(PriceHistory).order_by(desc(PriceHistory.changed_at), desc(PriceHistory.id))
     if goods_id:
         stmt = stmt.where(PriceHistory.goods_id == goods_id.strip())

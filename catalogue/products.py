@@ -20,6 +20,9 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
              "scooter", "bulb", "lamp", "router", "camera", "adapter")),
 )
 DEFAULT_CATEGORY = "Phones"
+# How goods are headed in the portal's export and in price lists (normalised, see `normalise_header`).
+GOODS_ID_HEADERS = ("goods id", "goodsid", "sku", "sku code", "item code", "material code", "product code")
+PRODUCT_NAME_HEADERS = ("product name", "goods name", "model", "model name", "item name")
 
 
 def category_for_name(name: str) -> str:

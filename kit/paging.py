@@ -2,12 +2,15 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pydantic import BaseModel
+
+import errors
 
 T = TypeVar("T")
 
@@ -59,3 +62,9 @@ def contains(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, its own % and _ taken literally (escape "\\")."""
     escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def check_period(since: datetime | None, until: datetime | None) -> None:
+    """Refuse a `since` later than `until` (an empty list would not say why)."""
+    if since and until and since > until:
+        raise errors.InvalidInput("'since' is after 'until'; swap them.", [errors.item(["query", "since"], "after until")])

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 import errors
 from reporting import ledger_matching
 from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRun, Retailer, TallyLedgerCache
-from kit.paging import PageParams, contains, paginate
+from kit.paging import PageParams, check_period, contains, paginate
 from prm.cells import CellError, parse_imei
 from schemas import (
     ActivationRead,
@@ -66,8 +66,7 @@ def list_inventory(session: Session, *, page: PageParams, retailer_code: str | N
 def list_activations(session: Session, *, page: PageParams, retailer_code: str | None = None,
                      goods_id: str | None = None, since: datetime | None = None,
                      until: datetime | None = None) -> Page[ActivationRead]:
-    if since and until and since > until:
-        raise errors.InvalidInput("'since' is after 'until'; swap them.", [errors.item(["query", "since"], "after until")])
+    check_period(since, until)
     stmt = select(Activation).order_by(desc(Activation.activated_at), Activation.imei)
     if retailer_code:
         stmt = stmt.where(Activation.retailer_code == retailer_code.strip())

@@ -2,6 +2,7 @@
 
 import re
 
+from catalogue.products import GOODS_ID_HEADERS, PRODUCT_NAME_HEADERS
 from kit.workbooks import HeaderSpec
 
 REQUIRED_FIELDS = ("imei1", "goods_id", "product_name", "status", "retailer_code", "retailer_name")
@@ -9,8 +10,8 @@ REQUIRED_FIELDS = ("imei1", "goods_id", "product_name", "status", "retailer_code
 # Normalised header text -> field. Keep each variant normalised (see `normalise_header`).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "imei1": ("imei1", "imei 1", "imei", "imei no", "imei sn", "primary imei", "imei number"),
-    "goods_id": ("goods id", "goodsid", "sku", "sku code", "item code", "material code", "product code"),
-    "product_name": ("product name", "goods name", "model", "model name", "item name"),
+    "goods_id": GOODS_ID_HEADERS,
+    "product_name": PRODUCT_NAME_HEADERS,
     "status": ("status", "imei status", "stock status"),
     "retailer_code": ("retailer id", "retailer code", "store code", "dealer code", "outlet code"),
     "retailer_name": ("retailer name", "store name", "dealer name", "shop name"),

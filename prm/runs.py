@@ -20,6 +20,12 @@ def _with_live_progress(run: PrmSyncRun) -> SyncRunRead:
     return read
 
 
+def latest_success(session: Session) -> PrmSyncRun | None:
+    """The newest successful import: the snapshot every stock figure comes from."""
+    return session.scalars(select(PrmSyncRun).where(PrmSyncRun.status == "success")
+                           .order_by(desc(PrmSyncRun.id)).limit(1)).first()
+
+
 def list_runs(session: Session, *, page: PageParams, status: str | None = None) -> Page[SyncRunRead]:
     stmt = select(PrmSyncRun).order_by(desc(PrmSyncRun.id))
     if status:

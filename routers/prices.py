@@ -79,7 +79,7 @@ async def list_price_history(
     session: SessionDep,
     page: PageDep,
     goods_id: Annotated[str | None, Query(max_length=64)] = None,
-    source: Annotated[str | None, Query(pattern="^(admin_api|price_upload|prm_sync)$")] = None,
+    source: Annotated[str | None, Query(pattern="^(admin_api|price_upload)$")] = None,
     since: SinceQuery = None,
     until: UntilQuery = None,
 ) -> Page[PriceHistoryRead]:
