@@ -4,7 +4,7 @@
 
 Plain `uvicorn main:app` still works and runs one process; this adds the worker count from the
 settings (WORKERS in `.env`, default 2: one per core of a small office server). Every worker is a
-full copy of the app; imports stay one at a time across them (process_lock.py).
+full copy of the app; imports stay one at a time across them (kit/process_lock.py).
 
 Where the OS has SO_REUSEPORT (Linux), each worker listens on its own socket and the kernel
 spreads new connections evenly between them. uvicorn's own `--workers` shares one socket, and

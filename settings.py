@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     log_level: str = "INFO"
     # Worker processes started by `make run` / serve.py (one per core suits a 2-core office box),
-    # and threads per process for database reads (see lanes.py: few threads beat many).
+    # and threads per process for database reads (see kit/lanes.py: few threads beat many).
     workers: int = Field(default=2, ge=1, le=32)
     read_threads: int = Field(default=1, ge=1, le=64)
 
