@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 import database
 from kit import lanes
@@ -21,7 +22,7 @@ from errors import add_exception_handlers
 from kit.request_log import RequestLogMiddleware
 import tally_cache
 from kit import workbooks
-from routers import admin, channel, prices, prm, reports, system, tally
+from routers import admin, channel, docs, prices, prm, reports, system, tally
 from kit.upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
 
@@ -73,7 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.tally.close()
             engine.dispose()
 
-    app = FastAPI(title=APP_NAME, version=APP_VERSION, description=DESCRIPTION, lifespan=lifespan)
+    # FastAPIOffline mounts its copies of Swagger UI and ReDoc; routers/docs.py serves the two pages.
+    app = FastAPIOffline(title=APP_NAME, version=APP_VERSION, description=DESCRIPTION, lifespan=lifespan,
+                         docs_url=None, redoc_url=None)
     app.state.settings = settings
     add_exception_handlers(app)
     if settings.cors_origin_list:
@@ -86,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestLogMiddleware)
-    for router in (system.router, prm.router, channel.router, prices.router, tally.router, reports.router,
+    for router in (docs.router, system.router, prm.router, channel.router, prices.router, tally.router, reports.router,
                    admin.router):
         app.include_router(router)
     # The office page: static files only, no build step; it signs in with an API key like any client.

@@ -164,3 +164,31 @@ def test_the_page_fits_a_phone_screen(page: Any, server: tuple[str, str], shots:
 
     page.screenshot(path=str(shots / "phone.png"), full_page=True)
     assert overflow <= 1
+
+
+def test_the_api_docs_render_with_every_other_host_blocked(server: tuple[str, str]) -> None:
+    base, _key = server
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = browser.new_context()
+        elsewhere: list[str] = []
+
+        def only_this_server(route: Any) -> None:
+            if route.request.url.startswith(base):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_this_server)
+        page = context.new_page()
+        page.goto(f"{base}/docs")
+        page.wait_for_selector(".opblock-summary", timeout=15000)
+        operations = page.locator(".opblock-summary").count()
+        page.goto(f"{base}/redoc")
+        page.wait_for_selector("[data-section-id]", timeout=15000)
+        context.close()
+        browser.close()
+
+    assert operations > 20
+    assert elsewhere == []
