@@ -157,6 +157,24 @@ class TestTheComputation:
 
         assert (body["ledger_name"], body["ledger_mapping"]) == ("Sharma Mobile Point", "by_name")
 
+    def test_a_retailer_page_never_takes_a_ledger_of_another_group(self, app: TestClient, tally: TallyServer,
+                                                                   make_xlsx: MakeXlsx) -> None:
+        import_rows(app, make_xlsx, shop(1, "R1", "HDFC Bank"))
+        assert app.get("/tally/ledgers", params={"group": "Bank Accounts"}).status_code == 200  # caches the bank
+
+        body = app.get("/retailers/R1").json()
+
+        assert (body["ledger_name"], body["ledger_mapping"]) == (None, "unmatched")
+
+    def test_a_retailer_page_matches_the_debtors_group_in_any_spelling(self, app: TestClient, tally: TallyServer,
+                                                                       make_xlsx: MakeXlsx) -> None:
+        import_rows(app, make_xlsx, shop(1, "R1", "Sharma Mobile Point"))
+        assert app.get("/tally/ledgers", params={"group": "sundry  DEBTORS"}).status_code == 200
+
+        body = app.get("/retailers/R1").json()
+
+        assert (body["ledger_name"], body["ledger_mapping"]) == ("Sharma Mobile Point", "by_name")
+
     def test_a_ledger_named_like_the_code_matches_by_code(self, app: TestClient, tally: TallyServer,
                                                           make_xlsx: MakeXlsx) -> None:
         set_ledgers(tally, ("r1", "-500.00"))
