@@ -189,16 +189,63 @@ async def _on_data_error(request: Request, exc: DataError) -> JSONResponse:
                  [], 422)
 
 
+# SQLite's primary result codes (https://sqlite.org/rescode.html); extended codes keep them in the low byte.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_FULL = 5, 6, 8, 14, 13
+# PostgreSQL SQLSTATEs (appendix A of its manual): waits that a retry ends, and a full disk.
+_PG_BUSY = {"55P03", "40001", "40P01", "57014"}  # lock_not_available, serialization, deadlock, timeout
+_PG_FULL = {"53100"}  # disk_full
+_PG_READ_ONLY = {"25006"}  # read_only_sql_transaction (a hot standby)
+_BUSY = "The database is busy; try again in a moment."
+_UNREACHABLE = "The database cannot be reached; try again in a moment, or ask the administrator to check it."
+_FULL = "The database disk is full; free space on the server's disk, then try again."
+_READ_ONLY = "The database file is read-only; ask the administrator to make it writable for the service."
+
+
+def _database_trouble(exc: OperationalError | PoolTimeout) -> str | None:
+    """What a person should hear for a database error that is the server's condition, not a bug.
+
+    None means a bug (a missing column, bad SQL): that is a 500 with its traceback, never
+    "busy, try again", because trying again will never help.
+    """
+    if isinstance(exc, PoolTimeout):
+        return _BUSY  # every pooled connection is in use
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return {_SQLITE_BUSY: _BUSY, _SQLITE_LOCKED: _BUSY, _SQLITE_FULL: _FULL, _SQLITE_READONLY: _READ_ONLY,
+                _SQLITE_CANTOPEN: _UNREACHABLE}.get(code & 0xFF)
+    state = getattr(orig, "sqlstate", None)
+    if state is None:
+        # psycopg raises OperationalError without an SQLSTATE when it cannot connect at all.
+        return _UNREACHABLE if orig is not None and type(orig).__module__.startswith("psycopg") else None
+    if state in _PG_BUSY:
+        return _BUSY
+    if state in _PG_FULL:
+        return _FULL
+    if state in _PG_READ_ONLY:
+        return _READ_ONLY
+    return _UNREACHABLE if state.startswith(("08", "57P")) else None  # connection lost; server shutting down
+
+
 async def _on_operational_error(request: Request, exc: OperationalError | PoolTimeout) -> JSONResponse:
+    detail = _database_trouble(exc)
+    if detail is None:
+        # Handled inside the request log middleware, which adds the X-Request-ID header itself.
+        return _internal_error(request, exc)
     log.error("database error on %s %s (request %s): %s", request.method, request.url.path, _request_id(request),
               getattr(exc, "orig", exc))
-    return _body("The database is busy or unreachable; try again in a moment.", [], 503, _request_id(request))
+    return _body(detail, [], 503, _request_id(request))
+
+
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = _request_id(request)
+    log.error("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id, exc_info=exc)
+    return _body(f"Internal server error (request id {request_id}).", [], 500, request_id)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    response = _internal_error(request, exc)
     request_id = _request_id(request)
-    log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id)
-    response = _body(f"Internal server error (request id {request_id}).", [], 500, request_id)
     # Starlette answers 500s outside our middleware, so the id header is added here.
     if request_id:
         response.headers["X-Request-ID"] = request_id

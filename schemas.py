@@ -243,6 +243,7 @@ class PriceUpdateResult(BaseModel):
     created: int
     updated: int
     unchanged: int
+    skipped: int = Field(default=0, description="Price-list rows with a blank price: left as they were.")
     history_rows: int
     items: list[PriceChange]
 

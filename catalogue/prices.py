@@ -31,7 +31,7 @@ from schemas import (
     ProductDetail,
     ProductRead,
 )
-from kit.files import Download, clean_upload_name, header_sheet, xlsx_download
+from kit.files import Download, clean_upload_name, from_inert_text, header_sheet, inert_text, xlsx_download
 from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 
 RECENT_CHANGES = 20
@@ -107,7 +107,7 @@ def _check_against_catalogue(located: list[_Located], existing: dict[str, _Store
 
 
 def _apply(session: Session, located: list[_Located], *, source: str, actor: Actor,
-           note: str | None, what: str) -> PriceUpdateResult:
+           note: str | None, what: str, skipped: int = 0) -> PriceUpdateResult:
     """Check everything, then write everything in one transaction (or nothing)."""
     goods_ids = [entry.update.goods_id for entry in located]
     session.rollback()  # end any read transaction so the write lock is taken first
@@ -168,9 +168,10 @@ def _apply(session: Session, located: list[_Located], *, source: str, actor: Act
         connection, "price_history", ("goods_id", "old_price", "new_price", "source", "changed_by", "changed_at", "note")),
         history)
     audit.record(session, actor, f"prices.{source}", target=what, detail={
-        **counts, "history_rows": len(history), "goods": [entry.update.goods_id for entry in located[:50]]})
+        **counts, "skipped": skipped, "history_rows": len(history),
+        "goods": [entry.update.goods_id for entry in located[:50]]})
     session.commit()
-    return PriceUpdateResult.model_construct(**counts, history_rows=len(history), items=items)
+    return PriceUpdateResult.model_construct(**counts, skipped=skipped, history_rows=len(history), items=items)
 
 
 def update_prices(session: Session, *, updates: list[PriceUpdate], note: str | None = None,
@@ -180,7 +181,8 @@ def update_prices(session: Session, *, updates: list[PriceUpdate], note: str | N
     return _apply(session, located, source=source, actor=actor, note=note, what="The price update")
 
 
-def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
+def _read_price_list(data: bytes, file_name: str) -> tuple[list[_Located], int]:
+    """The rows to apply, and how many rows were skipped because their price is blank."""
     from pydantic import ValidationError
 
     try:
@@ -190,6 +192,7 @@ def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
     columns, headers = sheet.header.columns, sheet.header.headers
     located: list[_Located] = []
     problems: list[errors.ErrorItem] = []
+    skipped = 0
     for row_number, cells in sheet.rows:
         if not any(cells):
             continue
@@ -198,14 +201,19 @@ def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
             index = columns.get(name)
             return cells[index] if index is not None and index < len(cells) else ""
 
-        values: dict[str, Any] = {"goods_id": cell_text(cell("goods_id"))}
+        raw_price = cell("price")
+        if cell_text(raw_price) == "":
+            # The template lists every product, priced or not: a price left blank changes nothing.
+            skipped += 1
+            continue
+        # Text comes back as `price_list_template` wrote it, apostrophe before a formula and all.
+        values: dict[str, Any] = {"goods_id": from_inert_text(cell_text(cell("goods_id")))}
         for optional in ("name", "category"):
             if cell_text(cell(optional)):
-                values[optional] = cell_text(cell(optional))
-        raw_price = cell("price")
+                values[optional] = from_inert_text(cell_text(cell(optional)))
         try:
             # A numeric cell is a float; its shortest repr is what Excel shows, so no binary noise.
-            values["price"] = parse_price(raw_price if raw_price != "" else None)
+            values["price"] = parse_price(raw_price)
         except ValueError as exc:
             problems.append(errors.item(["row", row_number, headers[columns["price"]]], f"Price {exc}"))
             continue
@@ -220,25 +228,30 @@ def _read_price_list(data: bytes, file_name: str) -> list[_Located]:
         raise PriceUpdatesRejected(
             f"{file_name}: {len(problems)} rows have errors, so no price was changed: "
             + "; ".join(f"row {p.loc[1]} {p.loc[2]}: {p.msg}" for p in problems[:5]) + ".", problems)
-    if not located:
+    if not located and not skipped:
         raise errors.InvalidInput(f"{file_name} has a price list header but no rows under it.")
-    return located
+    return located, skipped
 
 
 def upload_price_list(session: Session, *, data: bytes, file_name: str | None, note: str | None = None,
                       actor: Actor = SYSTEM) -> PriceUpdateResult:
-    """Apply a price-list workbook (Goods ID, Price; optional Name, Category); all or nothing."""
+    """Apply a price-list workbook (Goods ID, Price; optional Name, Category); all or nothing.
+
+    A row whose price is blank changes nothing and is counted as skipped.
+    """
     file_name = clean_upload_name(file_name, default="prices.xlsx")
-    located = _read_price_list(data, file_name)
+    located, skipped = _read_price_list(data, file_name)
     return _apply(session, located, source="price_upload", actor=actor,
-                  note=note or f"price list {file_name}", what=file_name)
+                  note=note or f"price list {file_name}", what=file_name, skipped=skipped)
 
 
 def price_list_template(session: Session) -> Download:
     """Every product with its current price, as a workbook to edit and upload back."""
     workbook, sheet = header_sheet("Prices", TEMPLATE_HEADER)
     for product in session.scalars(select(Product).order_by(Product.goods_id)):
-        sheet.append([product.goods_id, product.name, product.category, product.price])
+        # Names come from the portal's export: "=HYPERLINK(...)" must stay text in Excel.
+        sheet.append([inert_text(product.goods_id), inert_text(product.name),
+                      None if product.category is None else inert_text(product.category), product.price])
         sheet.cell(row=sheet.max_row, column=4).number_format = "#,##,##0.00"
     for column, width in zip("ABCD", (16, 40, 12, 14)):
         sheet.column_dimensions[column].width = width

@@ -162,10 +162,14 @@ def parse_moment(text: str, *, date_means_end_of_day: bool = False) -> datetime:
     text = text.strip()
     if not text or text[0] not in "0123456789":
         raise CellError("is not a date; use 2026-11-21, 21-11-2026 14:05 or 2026-11-21T18:00:00+05:30")
-    moment = parse_datetime(text)
-    assert moment is not None  # parse_datetime gives None only for empty text
-    if date_means_end_of_day and ":" not in text:  # a time always has a colon; a date never does
-        moment += timedelta(days=1, microseconds=-1)
+    try:
+        moment = parse_datetime(text)
+        assert moment is not None  # parse_datetime gives None only for empty text
+        if date_means_end_of_day and ":" not in text:  # a time always has a colon; a date never does
+            moment += timedelta(days=1, microseconds=-1)
+    except OverflowError:
+        # 0001-01-01 in IST is before year 1 in UTC: Python's datetime cannot hold it.
+        raise CellError("is out of range; use a date between 0001-01-02 and 9999-12-30") from None
     return moment
 
 

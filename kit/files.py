@@ -5,6 +5,7 @@ upload's name through `clean_upload_name`, so both rules live in one place.
 """
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,10 @@ import errors
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 MAX_FILE_NAME_CHARS = 255
-# OWASP's CSV-injection list: a cell starting with one of these runs as a formula in Excel.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's CSV-injection list: a cell starting with one of these runs as a formula in Excel. Text
+# that already starts with apostrophes before one of them gets one more, so that reading a cell
+# back (`from_inert_text`) gives exactly the text that was written, whatever it was.
+_NEEDS_QUOTE = re.compile("'*[=+\\-@\t\r]")
 _PATH_CHARACTERS = frozenset("/\\:") | frozenset(chr(code) for code in range(32))
 
 
@@ -28,8 +31,16 @@ class Download:
 
 
 def inert_text(value: str) -> str:
-    """Text a spreadsheet shows as written and never runs as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """Text a spreadsheet shows as written and never runs as a formula: `=1+1` becomes `'=1+1`."""
+    return "'" + value if _NEEDS_QUOTE.match(value) else value
+
+
+def from_inert_text(value: str) -> str:
+    """The text that `inert_text` was given, from a cell of a workbook we wrote: `'=1+1` -> `=1+1`.
+
+    Only an apostrophe that `inert_text` would have added is taken off; `'abc` stays as it is.
+    """
+    return value[1:] if value.startswith("'") and _NEEDS_QUOTE.match(value, 1) else value
 
 
 def clean_upload_name(name: str | None, *, default: str) -> str:

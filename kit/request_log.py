@@ -1,6 +1,7 @@
 """One readable log line per request, and a request id on every answer."""
 
 import logging
+import re
 import time
 import itertools
 import os
@@ -16,6 +17,15 @@ _ID_PREFIX = f"{os.getpid() & 0xFFFF:04x}"
 _id_counter = itertools.count(secrets.randbelow(2**31))
 # Longer paths and query strings are cut: one hostile 8 KB query would otherwise be one 8 KB line.
 MAX_LOGGED_TARGET = 300
+# The path arrives percent-decoded, so %0A is a real line break: a client could write a log line
+# of its own ("... INFO GET /admin ... [req ...]"). Control characters and Unicode line breaks are
+# written back in percent form.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def loggable(text: str) -> str:
+    """`text` with control characters and line breaks percent-encoded: one log line stays one line."""
+    return _UNSAFE.sub(lambda match: "".join(f"%{byte:02X}" for byte in match.group().encode()), text)
 
 
 def next_request_id() -> str:
@@ -49,7 +59,7 @@ class RequestLogMiddleware:
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             query = scope.get("query_string", b"").decode("latin-1")
-            path = scope["path"] + (f"?{query}" if query else "")
+            path = loggable(scope["path"] + (f"?{query}" if query else ""))
             if len(path) > MAX_LOGGED_TARGET:
                 path = f"{path[:MAX_LOGGED_TARGET]}... ({len(path)} characters)"
             log.info("%s %s -> %s in %.1f ms [req %s]", scope["method"], path, status["code"], elapsed_ms, request_id)

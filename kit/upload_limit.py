@@ -37,19 +37,25 @@ class BodySizeLimitMiddleware:
                 await self._refuse(send)
                 return
         received = 0
-        started = False
+        over = started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, over
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
+                    over = True
                     raise _BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            # A body without a length (chunked) is only found too large while the app reads it,
+            # and the app's body parser turns any read failure into its own "could not be read"
+            # answer. Whatever the app says about a body cut short, the client hears the 413.
+            if over:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -57,5 +63,6 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, counting_receive, tracking_send)
         except _BodyTooLarge:
-            if not started:
-                await self._refuse(send)
+            pass
+        if over and not started:
+            await self._refuse(send)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 import errors
 from reporting import ledger_matching
 from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRun, Retailer, TallyLedgerCache
+from kit.cells import normalise_name
 from kit.paging import PageParams, check_period, contains, paginate
 from prm.cells import CellError, parse_imei
 from schemas import (
@@ -34,7 +35,16 @@ def snapshot_run_id(session: Session) -> int | None:
     return session.scalar(select(func.max(InventorySnapshot.run_id)))
 
 
-def get_retailer(session: Session, *, code: str) -> RetailerDetail:
+def _debtors_ledgers(session: Session, keys: list[str], debtors_group: str) -> dict[str, str]:
+    """The cached debtors-group ledgers among `keys` (normalised name -> Tally's spelling)."""
+    group = normalise_name(debtors_group)
+    return {key: name for key, name, group_name in session.execute(
+        select(TallyLedgerCache.ledger_key, TallyLedgerCache.ledger_name, TallyLedgerCache.group_name)
+        .where(TallyLedgerCache.ledger_key.in_(keys))) if group_name and normalise_name(group_name) == group}
+
+
+def get_retailer(session: Session, *, code: str, debtors_group: str) -> RetailerDetail:
+    """One retailer, its stock, and its ledger among the cached debtors (never a bank of the same name)."""
     retailer = session.get(Retailer, code)
     if retailer is None:
         raise errors.NotFound(f"There is no retailer with code {code!r}; codes come from the PRM import.")
@@ -43,9 +53,11 @@ def get_retailer(session: Session, *, code: str) -> RetailerDetail:
         .join(Product, Product.goods_id == InventorySnapshot.goods_id)
         .where(InventorySnapshot.retailer_code == code)
         .order_by(InventorySnapshot.goods_id))]
-    # The mapping from the cached debtors ledgers only: a retailer page never waits for Tally.
-    cached = {key: name for key, name in session.execute(
-        select(TallyLedgerCache.ledger_key, TallyLedgerCache.ledger_name).where(TallyLedgerCache.group_name.is_not(None)))}
+    # The mapping from the cached debtors ledgers only, as the OD report maps: a retailer page
+    # never waits for Tally, and a retailer named "HDFC Bank" is not the bank's ledger. Only the
+    # names the rule can pick are read, not the whole cache.
+    candidates = [normalise_name(text) for text in (retailer.tally_ledger_name, retailer.name, retailer.code) if text]
+    cached = _debtors_ledgers(session, candidates, debtors_group)
     mapping = ledger_matching.resolve(retailer.code, retailer.name, retailer.tally_ledger_name, cached)
     return RetailerDetail(**RetailerRead.model_validate(retailer).model_dump(), stock=stock,
                           stock_units=sum(item.units for item in stock), prm_run_id=snapshot_run_id(session),

@@ -3,7 +3,9 @@
 The matching rule itself is pure and lives in `reporting.ledger_matching`.
 """
 
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,7 @@ from kit.cells import cell_text
 from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
 from tally_cache import TallyService
 from kit.cells import check_name, normalise_name
-from kit.files import Download, clean_upload_name, header_sheet, inert_text, xlsx_download
+from kit.files import Download, clean_upload_name, from_inert_text, header_sheet, inert_text, xlsx_download
 from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 from reporting.ledger_matching import Mapping, fuzzy_index, resolve, suggest
 
@@ -130,6 +132,15 @@ def set_many(service: TallyService, session: Session, *, items: list[LedgerAssig
 
 # --- the mapping sheet: download, edit in Excel, upload -----------------------------------------
 
+
+def _too_long(error: Any) -> str:
+    """A pydantic string error in a person's words ("is 70 characters; at most 64")."""
+    limit = (error.get("ctx") or {}).get("max_length")
+    if error["type"] == "string_too_long" and limit is not None:
+        return f"is {len(str(error['input']))} characters; at most {limit}"
+    return str(error["msg"])
+
+
 MAPPING_SHEET_COLUMNS = HeaderSpec(
     aliases={
         "retailer_code": ("retailer code", "retailer id", "code", "store code", "dealer code"),
@@ -165,21 +176,34 @@ def upload_mapping(service: TallyService, session: Session, *, data: bytes, file
     except FileProblem as problem:
         raise problem.as_app_error(file_name) from None
     current = {m.retailer_code: m for m in all_mappings(session, known_ledgers(service, session))}
-    columns = sheet.header.columns
+    columns, headers = sheet.header.columns, sheet.header.headers
     items: list[LedgerAssignmentItem] = []
     locations: list[list[str | int]] = []
+    problems: list[errors.ErrorItem] = []
     same = 0
     for row_number, cells in sheet.rows:
-        code = cell_text(cells[columns["retailer_code"]]).lstrip("'") if len(cells) > columns["retailer_code"] else ""
-        ledger = cell_text(cells[columns["ledger_name"]]).lstrip("'") if len(cells) > columns["ledger_name"] else ""
+        # Text comes back as `mapping_workbook` wrote it: an apostrophe before a formula character.
+        code = from_inert_text(cell_text(cells[columns["retailer_code"]])) if len(cells) > columns["retailer_code"] else ""
+        ledger = from_inert_text(cell_text(cells[columns["ledger_name"]])) if len(cells) > columns["ledger_name"] else ""
         if not code or not ledger:
             continue
         mapping = current.get(code)
         if mapping is not None and mapping.ledger_key == normalise_name(ledger):
             same += 1  # already mapped there, by name, code or explicitly: leave it as it is
             continue
-        items.append(LedgerAssignmentItem(retailer_code=code, ledger_name=ledger))
+        try:
+            items.append(LedgerAssignmentItem(retailer_code=code, ledger_name=ledger))
+        except ValidationError as exc:
+            for error in exc.errors():
+                field = str(error["loc"][0])
+                title = headers[columns[field]]
+                problems.append(errors.item(["row", row_number, title], f"{title} {_too_long(error)}"))
+            continue
         locations.append(["row", row_number])
+    if problems:
+        shown = "; ".join(f"row {p.loc[1]} {p.loc[2]}: {p.msg}" for p in problems[:5])
+        count = "1 cell is" if len(problems) == 1 else f"{len(problems)} cells are"
+        raise errors.InvalidInput(f"{file_name}: {count} invalid, so no mapping was saved: {shown}.", problems)
     if not items:
         return LedgerAssignmentResult(updated=0, cleared=0, unchanged=same)
     result = _assign(service, session, items, locations, actor)

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from catalogue import products as catalog
 from prm import channel
@@ -32,8 +32,9 @@ async def list_retailers(session: SessionDep, page: PageDep, search: SearchText 
 
 @router.get("/retailers/{code}", summary="One retailer with its stock by goods", response_model=RetailerDetail,
             responses=error_responses(404, 422))
-async def get_retailer(session: SessionDep, code: Annotated[str, Path(max_length=64)]) -> RetailerDetail:
-    return await lanes.read(channel.get_retailer, session, code=code)
+async def get_retailer(request: Request, session: SessionDep, code: Annotated[str, Path(max_length=64)]) -> RetailerDetail:
+    return await lanes.read(channel.get_retailer, session, code=code,
+                            debtors_group=request.app.state.settings.tally_debtors_group)
 
 
 @router.get("/products", summary="Products, with filters", response_model=Page[ProductRead],

@@ -393,7 +393,8 @@ async function uploadPrices() {
   form.append("file", file);
   try {
     const result = await (await api("/admin/products/prices/upload", { method: "POST", body: form })).json();
-    $("prices-ok").textContent = `Price list applied: ${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged.`;
+    $("prices-ok").textContent = `Price list applied: ${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged` +
+      (result.skipped ? `, ${result.skipped} skipped (blank price).` : ".");
     loadProducts();
     loadHistory();
   } catch (error) {

@@ -103,3 +103,27 @@ def test_405_names_every_method_the_path_allows(client: TestClient) -> None:
 
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/activations", "since"), ("/activations", "until"),
+    ("/debug/price-history", "since"), ("/debug/price-history", "until"),
+    ("/admin/audit", "since"), ("/admin/audit", "until"),
+    ("/products/SM-A155F/price", "as_of"),
+])
+@pytest.mark.parametrize("moment", ["0001-01-01", "01-01-0001 00:00", "0001-01-01T00:00:00+05:30",
+                                    "9999-12-31T23:00:00-05:00"])
+def test_a_moment_outside_what_a_datetime_holds_is_422_naming_the_parameter(
+        client: TestClient, path: str, field: str, moment: str) -> None:
+    response = client.get(path, params={field: moment})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"loc": ["query", field], "msg": "is out of range; use a date between 0001-01-02 and 9999-12-30",
+         "type": "datetime_format"}]
+
+
+def test_the_earliest_moment_a_datetime_holds_is_still_a_filter(client: TestClient) -> None:
+    response = client.get("/activations", params={"since": "0001-01-02", "until": "9999-12-30"})
+
+    assert response.status_code == 200, response.text

@@ -16,6 +16,7 @@ from models import PriceHistory, Product
 from kit.cells import parse_moment
 from schemas import PriceUpdate
 from tests.conftest import table_contents
+from tests.prm_factory import row, sheet
 
 MakeXlsx = Callable[..., Path]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -236,6 +237,42 @@ class TestPriceListWorkbook:
 
         assert again.status_code == 200
         assert (again.json()["unchanged"], again.json()["history_rows"]) == (2, 0)
+
+    def test_the_template_of_a_partly_priced_catalogue_uploads_back_unchanged(
+            self, client: TestClient, make_xlsx: MakeXlsx) -> None:
+        imported = client.post("/run/prm-sync", files={"file": ("prm.xlsx", make_xlsx(sheet(
+            row(1, goods="G1"), row(2, goods="G2"), row(3, goods="G3"))).read_bytes(), XLSX)})
+        assert imported.status_code == 200, imported.text
+        post_prices(client, {"goods_id": "G1", "price": "15999.00"})
+        template = client.get("/admin/products/prices/template")
+
+        again = client.post("/admin/products/prices/upload", files={"file": ("t.xlsx", template.content, XLSX)})
+
+        assert again.status_code == 200, again.text
+        assert {key: again.json()[key] for key in ("created", "updated", "unchanged", "skipped", "history_rows")} == {
+            "created": 0, "updated": 0, "unchanged": 1, "skipped": 2, "history_rows": 0}
+        assert client.get("/products", params={"priced": "false"}).json()["total"] == 2
+
+    def test_a_blank_price_skips_its_row_while_a_bad_one_is_still_an_error(
+            self, client: TestClient, make_xlsx: MakeXlsx) -> None:
+        path = make_xlsx([["Goods ID", "Name", "Price"], ["P1", "A", None], ["P2", "B", "  "], ["P3", "C", "abc"]])
+
+        response = client.post("/admin/products/prices/upload", files={"file": ("p.xlsx", path.read_bytes(), XLSX)})
+
+        assert response.status_code == 422
+        assert [(e["loc"], e["msg"]) for e in response.json()["errors"]] == [
+            (["row", 4, "Price"], "Price must be a number like 15999.00, not 'abc'")]
+
+    def test_formula_like_goods_ids_round_trip_through_the_template(self, client: TestClient) -> None:
+        goods_ids = ["=X", "'=Y", "-1+1", "@SUM(A1)", "'plain"]
+        post_prices(client, *({"goods_id": goods_id, "name": goods_id, "price": "10.00"} for goods_id in goods_ids))
+        template = client.get("/admin/products/prices/template")
+
+        again = client.post("/admin/products/prices/upload", files={"file": ("t.xlsx", template.content, XLSX)})
+
+        assert again.status_code == 200, again.text
+        assert (again.json()["created"], again.json()["unchanged"]) == (0, 5)
+        assert sorted(item["goods_id"] for item in client.get("/products").json()["items"]) == sorted(goods_ids)
 
 
 def test_concurrent_updates_never_lose_a_history_row(engine: Engine) -> None:

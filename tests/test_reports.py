@@ -157,6 +157,24 @@ class TestTheComputation:
 
         assert (body["ledger_name"], body["ledger_mapping"]) == ("Sharma Mobile Point", "by_name")
 
+    def test_a_retailer_page_never_takes_a_ledger_of_another_group(self, app: TestClient, tally: TallyServer,
+                                                                   make_xlsx: MakeXlsx) -> None:
+        import_rows(app, make_xlsx, shop(1, "R1", "HDFC Bank"))
+        assert app.get("/tally/ledgers", params={"group": "Bank Accounts"}).status_code == 200  # caches the bank
+
+        body = app.get("/retailers/R1").json()
+
+        assert (body["ledger_name"], body["ledger_mapping"]) == (None, "unmatched")
+
+    def test_a_retailer_page_matches_the_debtors_group_in_any_spelling(self, app: TestClient, tally: TallyServer,
+                                                                       make_xlsx: MakeXlsx) -> None:
+        import_rows(app, make_xlsx, shop(1, "R1", "Sharma Mobile Point"))
+        assert app.get("/tally/ledgers", params={"group": "sundry  DEBTORS"}).status_code == 200
+
+        body = app.get("/retailers/R1").json()
+
+        assert (body["ledger_name"], body["ledger_mapping"]) == ("Sharma Mobile Point", "by_name")
+
     def test_a_ledger_named_like_the_code_matches_by_code(self, app: TestClient, tally: TallyServer,
                                                           make_xlsx: MakeXlsx) -> None:
         set_ledgers(tally, ("r1", "-500.00"))
@@ -390,6 +408,24 @@ def test_the_mapping_sheet_round_trips(app: TestClient, tally: TallyServer, make
     assert response.json() == {"updated": 1, "cleared": 0, "unchanged": 1}
     assert {m["retailer_code"]: m["how"] for m in app.get("/admin/ledger-mapping").json()["items"]} == {
         "R1": "by_name", "R2": "explicit"}
+
+
+@pytest.mark.parametrize(("cells", "loc", "msg"), [
+    (["R" * 70, "Shop A"], ["row", 2, "Retailer Code"], "Retailer Code is 70 characters; at most 64"),
+    (["R1", "L" * 300], ["row", 2, "Tally Ledger"], "Tally Ledger is 300 characters; at most 255"),
+])
+def test_a_mapping_sheet_cell_too_long_is_a_422_naming_its_row_and_column(
+        app: TestClient, tally: TallyServer, make_xlsx: MakeXlsx, cells: list[str], loc: list, msg: str) -> None:
+    set_ledgers(tally, ("Shop A", "-1.00"))
+    import_rows(app, make_xlsx, shop(1, "R1", "Shop B"))
+    path = make_xlsx([["Retailer Code", "Tally Ledger"], cells], sheet="Ledger mapping")
+
+    response = app.post("/admin/ledger-mapping/upload", files={"file": ("m.xlsx", path.read_bytes(), XLSX)})
+
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "detail": f"m.xlsx: 1 cell is invalid, so no mapping was saved: row 2 {loc[2]}: {msg}.",
+        "errors": [{"loc": loc, "msg": msg, "type": "invalid"}]}
 
 
 def test_rupees_are_written_with_indian_grouping() -> None:
