@@ -83,7 +83,7 @@ class PrmSyncRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # running | success | failed | duplicate | dry_run | abandoned
+    # running | success | failed | dry_run | abandoned (a "duplicate" import stores no run)
     status: Mapped[str] = mapped_column(String(16), index=True)
     file_name: Mapped[str] = mapped_column(String(255))
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -103,6 +103,9 @@ class PrmSyncRun(Base):
     stock_units: Mapped[int] = mapped_column(Integer, default=0)
     errors_total: Mapped[int] = mapped_column(Integer, default=0)
     warnings_total: Mapped[int] = mapped_column(Integer, default=0)
+    # How many of those have a row in prm_sync_row_error (the first ROW_ERRORS_KEPT of each).
+    errors_kept: Mapped[int] = mapped_column(Integer, default=0)
+    warnings_kept: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str | None] = mapped_column(String(100))
@@ -120,6 +123,19 @@ class PrmSyncRowError(Base):
     value: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(8), default="error")
+
+
+class PrmSyncErrorCount(Base):
+    """How many row errors or warnings of one kind (column and message) a run found, kept or not."""
+
+    __tablename__ = "prm_sync_error_counts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("prm_sync_run_log.id", ondelete="CASCADE"), index=True)
+    severity: Mapped[str] = mapped_column(String(8))
+    column: Mapped[str] = mapped_column(String(100))
+    message_kind: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class Retailer(Base):

@@ -25,28 +25,19 @@ from kit import bulk
 import errors
 from database import begin_write
 from access.actor import SYSTEM, Actor
-from models import PrmSyncRowError, PrmSyncRun, utcnow
-from prm import store
+from models import PrmSyncRun, utcnow
+from prm import outcome, store
 from prm.runs import latest_success
 from prm.columns import PRM_COLUMNS
 from prm.progress import Progress, ProgressFn, cyclic_gc_paused, forget, in_background, live_progress
+from prm.outcome import ERRORS_SHOWN
 from prm.rows import ParsedRows, RowIssue, check_rows
 from kit.process_lock import ProcessLock
-from schemas import (
-    ImportChanges,
-    ImportSummary,
-    MovedImei,
-    RowErrorRead,
-    StockDelta,
-    UnpricedGoods,
-)
+from schemas import ImportChanges, ImportSummary, MovedImei, StockDelta, UnpricedGoods
 from kit.files import clean_upload_name
 from kit.workbooks import FileProblem, open_sheet, spooled_upload
 
 log = logging.getLogger("dist.prm_import")
-
-
-ERRORS_SHOWN = 200
 
 IMPORT_LOCK = "prm-import"  # held by the process that imports, for the whole import
 IMPORT_LOCK_WAIT_SECONDS = 2.0
@@ -77,10 +68,6 @@ class RowsRejected(errors.InvalidInput):
 
 class ImportWriteFailed(errors.AppError):
     status_code = 503
-
-
-def _issue_read(issue: RowIssue) -> RowErrorRead:
-    return RowErrorRead(row=issue.row, column=issue.column, value=issue.value, message=issue.message)
 
 
 def _row_error_items(issues: list[RowIssue]) -> list[errors.ErrorItem]:
@@ -142,40 +129,6 @@ def _in_progress_error(run: PrmSyncRun | None) -> ImportInProgress:
         "wait for it to finish and try again.")
 
 
-def _summary(run: PrmSyncRun, *, status: str, parsed: ParsedRows | None, ignored: list[str],
-             changes: ImportChanges | None = None, stored_errors: list[RowErrorRead] | None = None,
-             stored_warnings: list[RowErrorRead] | None = None) -> ImportSummary:
-    errors_shown = [_issue_read(issue) for issue in parsed.errors[:ERRORS_SHOWN]] if parsed else (stored_errors or [])
-    warnings_shown = [_issue_read(issue) for issue in parsed.warnings[:ERRORS_SHOWN]] if parsed else (stored_warnings or [])
-    return ImportSummary(
-        run_id=run.id, status=status, file_name=run.file_name, file_sha256=run.file_sha256, sheet=run.sheet,
-        header_row=run.header_row, rows_total=run.rows_total, rows_imported=run.rows_imported,
-        rows_rejected=run.rows_rejected, retailers_created=run.retailers_created,
-        retailers_updated=run.retailers_updated, products_created=run.products_created,
-        activations_new=run.activations_new, stock_units=run.stock_units, ignored_columns=ignored,
-        warnings=warnings_shown, warnings_total=run.warnings_total, errors=errors_shown,
-        errors_total=run.errors_total, duration_ms=run.duration_ms or 0, changes=changes,
-    )
-
-
-def _duplicate_summary(session: Session, run: PrmSyncRun) -> ImportSummary:
-    stored = list(session.scalars(select(PrmSyncRowError).where(PrmSyncRowError.run_id == run.id)
-                                  .order_by(PrmSyncRowError.id)))
-    errors_ = [RowErrorRead.model_validate(e) for e in stored if e.severity == "error"][:ERRORS_SHOWN]
-    warnings_ = [RowErrorRead.model_validate(e) for e in stored if e.severity == "warning"][:ERRORS_SHOWN]
-    return _summary(run, status="duplicate", parsed=None, ignored=[], stored_errors=errors_, stored_warnings=warnings_)
-
-
-def _record_issues(session: Session, run_id: int, parsed: ParsedRows | None) -> None:
-    if not parsed:
-        return
-    rows = [{"run_id": run_id, "row": issue.row, "column": issue.column, "value": issue.value,
-             "message": issue.message, "severity": issue.severity}
-            for issue in (*parsed.errors, *parsed.warnings)]
-    if rows:
-        session.execute(PrmSyncRowError.__table__.insert(), rows)
-
-
 def _audit_detail(run: PrmSyncRun) -> dict[str, object]:
     return {"run_id": run.id, "status": run.status, "sha256": run.file_sha256, "options": run.options,
             "rows_imported": run.rows_imported, "rows_rejected": run.rows_rejected, "message": run.message}
@@ -189,29 +142,25 @@ def _finish(run: PrmSyncRun, status: str, started: float, message: str | None = 
     run.message = message
 
 
-def _fail(session: Session, run_id: int, started: float, message: str, parsed: ParsedRows | None = None) -> None:
+def _fail(session: Session, run_id: int, started: float, message: str, parsed: ParsedRows | None,
+          actor: Actor) -> None:
     """Record a failed run in a fresh transaction, after the data transaction was rolled back."""
     session.rollback()
     begin_write(session)
     run = session.get(PrmSyncRun, run_id)
     assert run is not None
     if parsed is not None:
-        _count(run, parsed)
+        outcome.count(run, parsed)
     _finish(run, "failed", started, message)
-    _record_issues(session, run_id, parsed)
-    audit.record(session, Actor(run.started_by or "system", "admin"), "prm.import", target=run.file_name,
-                 detail=_audit_detail(run))
+    outcome.record_issues(session, run_id, parsed)
+    audit.record(session, actor, "prm.import", target=run.file_name, detail=_audit_detail(run))
     session.commit()
     log.warning("import run %d failed: %s", run_id, message)
 
 
-def _count(run: PrmSyncRun, parsed: ParsedRows) -> None:
-    run.rows_total = parsed.rows_total
-    run.rows_processed = parsed.rows_total
-    run.rows_rejected = parsed.rows_rejected
-    run.rows_imported = len(parsed.devices)
-    run.errors_total = len(parsed.errors)
-    run.warnings_total = len(parsed.warnings)
+def _unexpected_reason(exc: BaseException, actor: Actor) -> str:
+    where = f", request id {actor.request_id}" if actor.request_id else ""
+    return f"the import stopped on an unexpected error ({type(exc).__name__}); see the server log{where}"
 
 
 def import_workbook(
@@ -245,7 +194,7 @@ def import_workbook(
         previous = latest_success(session)
         if previous is not None and previous.file_sha256 == sha256 and not options.force and not options.dry_run:
             log.info("import of %s skipped: same bytes as run %d", file_name, previous.id)
-            return _duplicate_summary(session, previous)
+            return outcome.stored_summary(session, previous, status="duplicate")
         previous_id = previous.id if previous else None  # read now: the rollback below expires `previous`
         session.rollback()
         begin_write(session)  # the checks above were reads; the run row is a write
@@ -289,18 +238,19 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
                             on_row=lambda rows: progress("validating", rows, commit=rows % 10_000 == 0),
                             datetime_form=bulk.datetime_writer(dialect_name),
                             naive_utc_form=bulk.naive_utc_writer(dialect_name))
-        _count(run, parsed)
+        outcome.count(run, parsed)
         ignored, sheet_name = sheet.header.ignored, sheet.name
         del sheet  # frees python-calamine's copy of every cell (hundreds of MB at 500k rows)
         if parsed.rows_total == 0:
             raise FileProblem(f"has a header on row {run.header_row} of sheet {sheet_name!r} but no data rows under it")
         if parsed.errors and options.strict:
-            _fail(session, run_id, started, f"{run.rows_rejected} rows have errors; strict mode imports nothing", parsed)
+            _fail(session, run_id, started, f"{run.rows_rejected} rows have errors; strict mode imports nothing", parsed,
+                  actor)
             raise RowsRejected(
                 f"{run.file_name}: {run.rows_rejected} of {run.rows_total} rows have errors, so nothing was imported "
                 "(strict mode); fix the rows listed and upload again.", _row_error_items(parsed.errors))
         if not parsed.devices:
-            _fail(session, run_id, started, "no valid rows", parsed)
+            _fail(session, run_id, started, "no valid rows", parsed, actor)
             raise RowsRejected(
                 f"{run.file_name}: none of the {run.rows_total} rows is valid, so nothing was imported.",
                 _row_error_items(parsed.errors))
@@ -308,15 +258,19 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
         begin_write(session)
         stored = stored_devices.result() if stored_devices else store.read_stored_devices(engine)
         plan = store.plan_changes(session, parsed.devices, previous_id, run_id=run_id, stored=stored)
-        if (plan.stock_units_before and not options.confirm_shrink
-                and plan.stock_units_after * 2 < plan.stock_units_before):
-            message = (f"This file leaves {plan.stock_units_after} units in retailer stock, fewer than half of "
-                       f"the {plan.stock_units_before} after run {previous_id}; it may cover too short a date "
-                       "range. Nothing was imported; send confirm_shrink=true if the drop is real.")
-            _fail(session, run_id, started, message, parsed)
-            raise ShrinkRefused(message, [errors.item(["query", "confirm_shrink"], "needed to accept a shrinking stock", "shrink")])
+        shrinks = (plan.stock_units_before and not options.confirm_shrink
+                   and plan.stock_units_after * 2 < plan.stock_units_before)
+        shrink = (f"This file leaves {plan.stock_units_after} units in retailer stock, fewer than half of "
+                  f"the {plan.stock_units_before} after run {previous_id}; it may cover too short a date range.")
         if options.dry_run:
-            return _finish_dry_run(session, run_id, started, parsed, ignored, plan)
+            # A dry run is how the office finds out what a shrinking file would do: it shows it.
+            return _finish_dry_run(session, run_id, started, parsed, ignored, plan, actor,
+                                   shrink=f"{shrink} The import would be refused without confirm_shrink=true."
+                                   if shrinks else None)
+        if shrinks:
+            message = f"{shrink} Nothing was imported; send confirm_shrink=true if the drop is real."
+            _fail(session, run_id, started, message, parsed, actor)
+            raise ShrinkRefused(message, [errors.item(["query", "confirm_shrink"], "needed to accept a shrinking stock", "shrink")])
 
         progress("writing", parsed.rows_total)  # from here on the transaction writes
         run.products_created = store.upsert_products(session, parsed.products)
@@ -324,29 +278,38 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
         progress("snapshot", parsed.rows_total)
         run.activations_new = store.write_devices(session, plan, run_id=run_id, at=utcnow())
         run.stock_units = plan.stock_units_after
-        _record_issues(session, run_id, parsed)
+        outcome.record_issues(session, run_id, parsed)
         _finish(run, "success", started)
         audit.record(session, actor, "prm.import", target=run.file_name, detail=_audit_detail(run))
         session.commit()
     except FileProblem as problem:
         error = problem.as_app_error(run.file_name)
-        _fail(session, run_id, started, error.detail, parsed)
+        _fail(session, run_id, started, error.detail, parsed, actor)
         raise error from None
     except errors.AppError:
         raise
     except (SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
-        _fail(session, run_id, started, f"writing failed, nothing was saved: {reason}", parsed)
+        _fail(session, run_id, started, f"writing failed, nothing was saved: {reason}", parsed, actor)
         raise ImportWriteFailed(
             f"Import run {run_id} of {run.file_name} failed while writing and nothing was saved: {reason}. "
             "Try again; if it keeps failing, see the server log.") from exc
+    except Exception as exc:
+        # A bug or MemoryError: the run says so instead of spinning as "running" until the next
+        # import calls it abandoned. The 500 handler logs the traceback, once, with the request id.
+        try:
+            _fail(session, run_id, started, _unexpected_reason(exc, actor), parsed, actor)
+        except Exception:
+            log.exception("import run %d: recording its failure failed too", run_id)
+        raise
     log.info("import run %d done in %d ms: %d rows, %d imported, %d rejected, %d in stock",
              run_id, run.duration_ms, run.rows_total, run.rows_imported, run.rows_rejected, run.stock_units)
-    return _summary(run, status="success", parsed=parsed, ignored=ignored)
+    return outcome.summary(run, status="success", parsed=parsed, ignored=ignored)
 
 
 def _finish_dry_run(session: Session, run_id: int, started: float, parsed: ParsedRows, ignored: list[str],
-                    plan: store.ChannelPlan) -> ImportSummary:
+                    plan: store.ChannelPlan, actor: Actor, *, shrink: str | None) -> ImportSummary:
+    """Count what the import would do, write nothing but the run, and answer with the changes."""
     report = ImportChanges(
         new_imeis=len(plan.new_imeis), moved_imeis=len(plan.moved), disappeared_imeis=len(plan.gone),
         stock_units_before=plan.stock_units_before, stock_units_after=plan.stock_units_after,
@@ -358,19 +321,24 @@ def _finish_dry_run(session: Session, run_id: int, started: float, parsed: Parse
         unpriced_goods=[UnpricedGoods(**row) for row in store.unpriced_goods(session, plan)],
     )
     activations_new = store.new_activation_count(plan)
+    products_created = store.count_new_products(session, parsed.products)
+    retailers_created, retailers_updated = store.count_retailer_changes(session, parsed.retailers)
+    if shrink:
+        parsed.remark_first(shrink, "the file leaves under half the stock")
     session.rollback()  # nothing was written; end the read transaction before logging the run
     begin_write(session)
     run = session.get(PrmSyncRun, run_id)
     assert run is not None
-    _count(run, parsed)
+    outcome.count(run, parsed)
     run.activations_new = activations_new
+    run.products_created, run.retailers_created, run.retailers_updated = (
+        products_created, retailers_created, retailers_updated)
     run.stock_units = plan.stock_units_after
-    _finish(run, "dry_run", started, "dry run: nothing was written")
-    _record_issues(session, run_id, parsed)
-    audit.record(session, Actor(run.started_by or "system", "admin"), "prm.import", target=run.file_name,
-                 detail=_audit_detail(run))
+    _finish(run, "dry_run", started, "dry run: nothing was written" + (f"; {shrink}" if shrink else ""))
+    outcome.record_issues(session, run_id, parsed)
+    audit.record(session, actor, "prm.import", target=run.file_name, detail=_audit_detail(run))
     session.commit()
-    return _summary(run, status="dry_run", parsed=parsed, ignored=ignored, changes=report)
+    return outcome.summary(run, status="dry_run", parsed=parsed, ignored=ignored, changes=report)
 
 
 def import_file(session: Session, *, path: Path, options: ImportOptions = ImportOptions(),

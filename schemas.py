@@ -1,25 +1,20 @@
 """Pydantic v2 request and response bodies (kept apart from the ORM classes in models.py).
 
-Money is always `Money`: a Decimal with two places that JSON carries as a string ("125000.00"),
-so no client ever parses a rupee amount into a binary float.
+Money is always `Money` (kit.money, beside its rounding rule): a Decimal with two places that
+JSON carries as a string ("125000.00"), so no client ever parses a rupee amount into a binary float.
 """
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from typing_extensions import TypedDict
 
-from kit.money import format_money
+from kit.money import Money
 from kit.paging import Page
 from kit.cells import input_price
 
-Money = Annotated[
-    Decimal,
-    Field(max_digits=14, decimal_places=2),
-    PlainSerializer(format_money, return_type=str, when_used="json"),
-]
 
 class RootRead(BaseModel):
     name: str
@@ -104,11 +99,16 @@ class RunCounts(BaseModel):
     stock_units: int
     errors_total: int
     warnings_total: int
+    errors_kept: int = Field(description="How many of errors_total are stored with their rows (the first 10,000)")
+    warnings_kept: int
+    errors_note: str | None = Field(default=None, description="Says when not every error was kept")
+    error_counts: list[tuple[str, str, str, int]] = Field(
+        default_factory=list, description="[severity, column, kind, count], kept or not; not in the run list")
 
 
 class ImportSummary(RunCounts):
     run_id: int
-    status: str = Field(description="success | duplicate | dry_run")
+    status: str = Field(description="success | dry_run | duplicate (the same bytes as the last import: nothing done)")
     ignored_columns: list[str] = Field(default_factory=list)
     warnings: list[RowErrorRead]
     errors: list[RowErrorRead] = Field(description="The first 200 row errors.")

@@ -1,6 +1,6 @@
 """Generate a realistic PRM IMEI workbook (the portal's "IMEI/SN Report" layout).
 
-    python devtools/sample_prm.py out.xlsx --rows 100000 --retailers 500 --goods 200 [--bad-rows 3]
+    python devtools/sample_prm.py out.xlsx --rows 100000 --retailers 500 --goods 200 [--bad-rows 3] [--reworded]
 
 Title rows above the header, text and numeric IMEIs, real date cells and day-first text dates,
 a realistic status mix. Deterministic for a given --seed.
@@ -22,6 +22,9 @@ CITIES = [("Jaipur", "Rajasthan"), ("Lucknow", "Uttar Pradesh"), ("Indore", "Mad
           ("Patna", "Bihar"), ("Nagpur", "Maharashtra"), ("Surat", "Gujarat")]
 SHOP_WORDS = ["Mobile Point", "Telecom", "Mobiles", "Communication", "Electronics", "Mobile World"]
 OWNERS = ["Sharma", "Gupta", "Verma", "Agarwal", "Singh", "Jain", "Khan", "Patel", "Yadav", "Mishra"]
+# The portal's wording changed overnight: every row's status is unknown (--reworded).
+REWORDED = {"Inward by Retailer": "Retailer Inwarded", "Activated": "Activation Done",
+            "Outward by Distributor": "Distributor Outwarded", "Return to Distributor": "Returned To Distributor"}
 STATUS_WEIGHTS = [("Inward by Retailer", 55), ("Activated", 35), ("Outward by Distributor", 7), ("Return to Distributor", 3)]
 NOW = datetime(2026, 11, 20, 18, 0, 0)
 
@@ -105,9 +108,13 @@ def write_workbook(path: Path, rows: list[list[Any]]) -> None:
     workbook.close()
 
 
-def generate(path: Path, *, rows: int, retailers: int = 500, goods: int = 200, bad_rows: int = 0, seed: int = 7) -> None:
+def generate(path: Path, *, rows: int, retailers: int = 500, goods: int = 200, bad_rows: int = 0, seed: int = 7,
+             reworded: bool = False) -> None:
     rng = random.Random(seed)
     data = device_rows(rows, make_retailers(retailers, rng), make_goods(goods), rng)
+    if reworded:
+        for row in data:
+            row[7] = REWORDED[row[7]]
     for index in range(min(bad_rows, len(data))):
         row = data[(index * 997) % len(data)]
         if index % 2 == 0:
@@ -125,8 +132,10 @@ def main() -> None:
     parser.add_argument("--goods", type=int, default=200)
     parser.add_argument("--bad-rows", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reworded", action="store_true", help="every status in new wording: every row invalid")
     args = parser.parse_args()
-    generate(args.out, rows=args.rows, retailers=args.retailers, goods=args.goods, bad_rows=args.bad_rows, seed=args.seed)
+    generate(args.out, rows=args.rows, retailers=args.retailers, goods=args.goods, bad_rows=args.bad_rows, seed=args.seed,
+             reworded=args.reworded)
     print(f"wrote {args.out} with {args.rows} rows")
 
 

@@ -1,6 +1,9 @@
 """Rupee amounts as `Decimal`: the one rounding rule and the paise conversion."""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import Field, PlainSerializer
 
 PAISA = Decimal("0.01")
 
@@ -31,6 +34,14 @@ def from_paise(paise: int) -> Decimal:
 def format_money(amount: Decimal) -> str:
     """Two places, no exponent, never `-0.00`: how money is written in JSON."""
     return f"{to_money(amount):f}"
+
+
+# The only way a schema spells money: two places, written to JSON as a string.
+Money = Annotated[
+    Decimal,
+    Field(max_digits=14, decimal_places=2),
+    PlainSerializer(format_money, return_type=str, when_used="json"),
+]
 
 
 def format_inr(amount: Decimal) -> str:

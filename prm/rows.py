@@ -1,5 +1,7 @@
 """Check every data row of a PRM sheet and turn the good ones into import records. No I/O."""
 
+import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -13,6 +15,11 @@ from prm.columns import KNOWN_STATUS_TEXT, STATUS_MAP, STATUSES_AT_RETAILER, nor
 from kit.workbooks import HeaderMatch
 
 MAX_VALUE_CHARS = 255
+# A run keeps the first this-many errors, and as many warnings, with their rows; beyond that only
+# the exact counts by kind. Every row of a 200,000-row file can be wrong at once (a renamed
+# status), and storing each error added 129 MB to the database per attempt.
+ROW_ERRORS_KEPT = 10_000
+OUT_OF_RANGE = "is out of range; use a real date such as 21-11-2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +29,17 @@ class RowIssue:
     value: str | None
     message: str
     severity: str = "error"  # error | warning
+    kind: str = ""  # the message without the values inside it, when `message_kind` cannot tell
+
+
+# Quoted text and free-standing numbers are the values inside a message ("IMEI 8612... is already
+# on row 5"); IMEI2 keeps its 2.
+_VALUE_IN_MESSAGE = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+\b")
+
+
+def message_kind(message: str) -> str:
+    """The message with the values inside it replaced, so one kind of problem counts as one."""
+    return _VALUE_IN_MESSAGE.sub(lambda match: "'…'" if match.group()[0] in "'\"" else "N", message)
 
 
 class DeviceRecord(NamedTuple):
@@ -48,10 +66,34 @@ class ParsedRows:
     # goods_id -> product name (the last one wins), retailer code -> details (the last one wins)
     products: dict[str, str | None] = field(default_factory=dict)
     retailers: dict[str, dict[str, str | None]] = field(default_factory=dict)
-    errors: list[RowIssue] = field(default_factory=list)
-    warnings: list[RowIssue] = field(default_factory=list)
+    errors: list[RowIssue] = field(default_factory=list)  # the first `kept`
+    warnings: list[RowIssue] = field(default_factory=list)  # the first `kept`
     rows_total: int = 0
     rows_rejected: int = 0
+    errors_total: int = 0
+    warnings_total: int = 0
+    # (severity, column, message kind) -> how many, exact however many were kept
+    counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    kept: int = field(default_factory=lambda: ROW_ERRORS_KEPT)
+
+    def add(self, issues: Iterable[RowIssue]) -> None:
+        """Count every issue; keep it while fewer than `kept` of its severity are kept."""
+        for issue in issues:
+            if issue.severity == "error":
+                self.errors_total += 1
+                if len(self.errors) < self.kept:
+                    self.errors.append(issue)
+            else:
+                self.warnings_total += 1
+                if len(self.warnings) < self.kept:
+                    self.warnings.append(issue)
+            self.counts[issue.severity, issue.column or "", issue.kind or message_kind(issue.message)] += 1
+
+    def remark_first(self, remark: str, kind: str) -> None:
+        """Add a file-level warning ahead of the row issues, kept whatever the cap."""
+        self.warnings.insert(0, RowIssue(None, None, None, remark, "warning", kind))
+        self.warnings_total += 1
+        self.counts["warning", "", kind] += 1
 
 
 def _shown(value: Any) -> str:
@@ -131,7 +173,10 @@ class RowChecker:
             return parse_datetime(cells[index]), False
         except CellError as exc:
             problems.append(self._issue(cells, row, name, f"{label} {exc}"))
-            return None, True
+        except OverflowError:
+            # 01-01-0001 in IST is before year 1 in UTC, which a Python datetime cannot hold.
+            problems.append(self._issue(cells, row, name, f"{label} {OUT_OF_RANGE}"))
+        return None, True
 
     def _status(self, text: str) -> str | None:
         try:
@@ -163,27 +208,30 @@ class RowChecker:
     @staticmethod
     def _fast_date(value: Any) -> Any:
         """A UTC datetime, None for an empty cell, or NEEDS_CARE for `_check_slowly` to explain."""
-        if type(value) is datetime and value.tzinfo is None:
-            return (value - IST_OFFSET).replace(tzinfo=UTC)
         if value == "":
             return None
         try:
+            if type(value) is datetime and value.tzinfo is None:
+                return (value - IST_OFFSET).replace(tzinfo=UTC)
             return parse_datetime(value)
-        except CellError:
+        except (CellError, OverflowError):
             return NEEDS_CARE
 
     @staticmethod
     def _fast_naive_utc(value: Any) -> Any:
         """A naive UTC datetime from an Excel date cell or the portal's day-first text, None for an
         empty cell, NEEDS_CARE for anything else (which `_fast_date` then tries)."""
-        if type(value) is datetime:
-            return value - IST_OFFSET if value.tzinfo is None else NEEDS_CARE
-        if type(value) is str:
-            if value == "":
-                return None
-            local = day_first_local(value)
-            if local is not None:
-                return local - IST_OFFSET
+        try:
+            if type(value) is datetime:
+                return value - IST_OFFSET if value.tzinfo is None else NEEDS_CARE
+            if type(value) is str:
+                if value == "":
+                    return None
+                local = day_first_local(value)
+                if local is not None:
+                    return local - IST_OFFSET
+        except OverflowError:  # a year-1 date: `_check_slowly` names it
+            pass
         return NEEDS_CARE
 
     def _take_clean_row(self, cells: list[Any], row: int) -> bool:
@@ -214,7 +262,9 @@ class RowChecker:
         if type(goods_id) is not str or type(status_text) is not str or type(retailer_code) is not str:
             return False
         # Interned: 100,000 rows share a few hundred codes, and each copy costs about 55 bytes.
-        goods_id, retailer_code = intern(goods_id.strip()), intern(retailer_code.strip())
+        # Cut to MAX_VALUE_CHARS like `_text`: the short path must give the full rules' answer.
+        goods_id = intern(goods_id.strip()[:MAX_VALUE_CHARS])
+        retailer_code = intern(retailer_code.strip()[:MAX_VALUE_CHARS])
         status = self._status_cache.get(status_text) or self._status(status_text) if status_text else None
         if not goods_id or status is None or (not retailer_code and status in STATUSES_AT_RETAILER):
             return False
@@ -251,7 +301,7 @@ class RowChecker:
         if imei2:
             seen[imei2] = row
         name = cells[i_name] if i_name >= 0 else ""
-        name = name.strip() if type(name) is str else cell_text(name)
+        name = (name.strip() if type(name) is str else cell_text(name))[:MAX_VALUE_CHARS]
         if not name or result.products.get(goods_id, "") != name:
             self._remember_product(goods_id, name or None, row)
         if retailer_code:
@@ -260,7 +310,7 @@ class RowChecker:
             if shop is None or type(shop_name) is not str or shop["name"] != shop_name.strip():
                 self._remember_retailer(retailer_code, cells, row)
         serial = cells[i_serial] if i_serial >= 0 else ""
-        serial = serial.strip() if type(serial) is str else cell_text(serial)
+        serial = (serial.strip() if type(serial) is str else cell_text(serial))[:MAX_VALUE_CHARS]
         result.devices.append(_new_record((
             imei, imei2, serial or None, goods_id, status, retailer_code or None, inward_db, activation_db, row)))
         return True
@@ -308,9 +358,9 @@ class RowChecker:
             problems.append(self._issue(cells, row, "imei2", f"IMEI {imei2} is already on row {seen[imei2]}"))
 
         if remarks:
-            result.warnings.extend(remarks)
+            result.add(remarks)
         if problems:
-            result.errors.extend(problems)
+            result.add(problems)
             result.rows_rejected += 1
             return
         assert imei is not None and status is not None
@@ -344,9 +394,10 @@ class RowChecker:
         if (what, key) in self._warned_names:
             return
         self._warned_names.add((what, key))
-        self.result.warnings.append(RowIssue(
+        self.result.add([RowIssue(
             row, self._title[column], later,
-            f"{what} {key} has two names: {first!r} (row {first_row}) and {later!r}; the last one is kept", "warning"))
+            f"{what} {key} has two names: {first!r} (row {first_row}) and {later!r}; the last one is kept", "warning",
+            f"{what} has two names; the last one is kept")])
 
     def _remember_retailer(self, code: str, cells: list[Any], row: int) -> None:
         retailers = self.result.retailers

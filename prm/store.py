@@ -178,12 +178,20 @@ def unpriced_goods(session: Session, plan: ChannelPlan) -> list[dict[str, Any]]:
     return [{"goods_id": goods_id, "units": units[goods_id]} for goods_id in sorted(units) if goods_id not in priced]
 
 
+def count_new_products(session: Session, products: dict[str, str | None]) -> int:
+    """How many of these goods ids `upsert_products` would create."""
+    if not products:
+        return 0
+    existing = set(session.scalars(select(Product.goods_id)))
+    return sum(1 for goods_id in products if goods_id not in existing)
+
+
 def upsert_products(session: Session, products: dict[str, str | None]) -> int:
     """Insert new goods, rename known ones; returns how many were created."""
     if not products:
         return 0
+    created = count_new_products(session, products)
     connection = session.connection()
-    existing = set(session.scalars(select(Product.goods_id)))
     now = datetime.now().astimezone()
     rows = [{"goods_id": goods_id, "name": name or goods_id, "category": category_for_name(name or ""),
              "category_locked": False, "created_at": now, "updated_at": now}
@@ -195,22 +203,23 @@ def upsert_products(session: Session, products: dict[str, str | None]) -> int:
         set_={
             # A blank name in the file keeps the name we have.
             "name": func.coalesce(func.nullif(statement.excluded.name, statement.excluded.goods_id), table.name),
-            "category": case((table.category_locked, table.category), else_=statement.excluded.category),
+            # ... and its category: a blank name says nothing about what the goods are (a TV
+            # re-categorised from "" became the default, Phones).
+            "category": case((table.category_locked, table.category),
+                             (statement.excluded.name == statement.excluded.goods_id, table.category),
+                             else_=statement.excluded.category),
             "updated_at": statement.excluded.updated_at,
         },
     )
     connection.execute(statement, rows)
-    return sum(1 for goods_id in products if goods_id not in existing)
+    return created
 
 
-def upsert_retailers(session: Session, retailers: dict[str, dict[str, str | None]], run_id: int) -> tuple[int, int]:
-    """Insert new retailers, update changed ones; returns (created, updated)."""
-    if not retailers:
-        return 0, 0
-    connection = session.connection()
+def _merge_retailers(session: Session, retailers: dict[str, dict[str, str | None]]
+                     ) -> tuple[int, int, list[dict[str, Any]]]:
+    """(created, updated, each retailer's details merged with what is stored); reads only."""
     existing = {row.code: row for row in session.execute(
         select(Retailer.code, Retailer.name, Retailer.mobile, Retailer.city, Retailer.state))}
-    now = datetime.now().astimezone()
     created = updated = 0
     rows = []
     for code, details in retailers.items():
@@ -221,8 +230,25 @@ def upsert_retailers(session: Session, retailers: dict[str, dict[str, str | None
             created += 1
         elif any(getattr(old, key) != merged[key] for key in merged):
             updated += 1
-        rows.append({"code": code, **merged, "first_seen_run": run_id, "last_seen_run": run_id,
-                     "created_at": now, "updated_at": now})
+        rows.append({"code": code, **merged})
+    return created, updated, rows
+
+
+def count_retailer_changes(session: Session, retailers: dict[str, dict[str, str | None]]) -> tuple[int, int]:
+    """(created, updated) as `upsert_retailers` would count them."""
+    created, updated, _ = _merge_retailers(session, retailers)
+    return created, updated
+
+
+def upsert_retailers(session: Session, retailers: dict[str, dict[str, str | None]], run_id: int) -> tuple[int, int]:
+    """Insert new retailers, update changed ones; returns (created, updated)."""
+    if not retailers:
+        return 0, 0
+    connection = session.connection()
+    created, updated, merged_rows = _merge_retailers(session, retailers)
+    now = datetime.now().astimezone()
+    rows = [{**merged, "first_seen_run": run_id, "last_seen_run": run_id, "created_at": now, "updated_at": now}
+            for merged in merged_rows]
     statement = upsert(connection, Retailer.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=[Retailer.__table__.c.code],

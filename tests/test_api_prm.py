@@ -69,6 +69,16 @@ class TestImportEndpoint:
                                   "fix the rows listed and upload again.")
         assert body["errors"][0]["loc"] == ["row", 6, "Status"]
 
+    def test_a_year_one_inward_time_is_a_row_error_and_the_run_finishes(self, client: TestClient,
+                                                                        make_xlsx: MakeXlsx) -> None:
+        path = make_xlsx(sheet(row(1), row(2, inward="01-01-0001")))
+
+        response = upload(client, path.read_bytes())
+
+        assert response.status_code == 200
+        assert [(e["row"], e["column"], e["value"]) for e in response.json()["errors"]] == [(6, "Inward Time", "01-01-0001")]
+        assert [run["status"] for run in client.get("/debug/sync-logs").json()["items"]] == ["success"]
+
     def test_the_same_file_twice_answers_duplicate(self, client: TestClient, make_xlsx: MakeXlsx) -> None:
         content = make_xlsx(sheet(row(1), row(2))).read_bytes()
         first = upload(client, content)

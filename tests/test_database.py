@@ -11,7 +11,8 @@ from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, requires_postgres, sq
 
 EXPECTED_TABLES = {
     "retailers", "products", "devices", "activations", "prm_inventory_snapshot", "device_events",
-    "price_history", "tally_ledger_cache", "prm_sync_run_log", "prm_sync_row_error", "alembic_version",
+    "price_history", "tally_ledger_cache", "prm_sync_run_log", "prm_sync_row_error", "prm_sync_error_counts",
+    "alembic_version",
     "api_keys", "audit_log",
 }
 

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 import database
 import prm_import
 from errors import AppError, Conflict
-from models import Activation, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRowError, PrmSyncRun, Retailer
+from access.actor import Actor
+from models import Activation, AuditEntry, Device, DeviceEvent, InventorySnapshot, Product, PrmSyncRowError, PrmSyncRun, Retailer
 from kit.paging import PageParams
 from prm import store
 from prm_import import ImportOptions, ImportWriteFailed, RowsRejected, ShrinkRefused
 from tests.conftest import inject_failure_on_insert, remove_injected_failure, table_contents
-from tests.prm_factory import HEADER, imei, row, sheet
+from tests.prm_factory import imei, row, sheet
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 MakeXlsx = Callable[..., Path]
@@ -351,5 +352,96 @@ def test_an_app_error_is_never_a_bare_exception(session: Session, make_xlsx: Mak
     assert "IMEI1, Goods ID, Product Name, Status, Retailer ID, Retailer Name" in caught.value.detail
 
 
-def test_the_header_lists_used_by_tests_match_the_portal() -> None:
-    assert HEADER[:2] == ["IMEI1", "IMEI2"]
+def test_every_column_of_the_portal_header_used_by_the_tests_is_read(session: Session, make_xlsx: MakeXlsx) -> None:
+    path = make_xlsx(sheet(row(1, imei2=imei(2), product="Redmi 13C", retailer_name="Ram Mobiles", city="Kota",
+                               status="Activated", activation="20-11-2026 18:30:00")))
+
+    summary = run_import(session, path)
+
+    assert summary.ignored_columns == []
+    device, shop = session.get(Device, imei(1)), session.get(Retailer, "R001")
+    assert (device.imei2, device.goods_id, device.status, device.retailer_code) == (imei(2), "G1", "activated", "R001")
+    assert device.inward_at == datetime(2026, 11, 1, 4, 30, tzinfo=UTC)
+    assert device.activation_at == datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    assert (session.get(Product, "G1").name, shop.name, shop.city) == ("Redmi 13C", "Ram Mobiles", "Kota")
+
+
+class TestTheImportTellsTheTruth:
+    @pytest.mark.parametrize("moment", ["01-01-0001", "0001-01-01", "01-01-0001 00:00:00", "9999-12-31T23:00:00-05:00"])
+    def test_a_date_out_of_range_is_a_row_error_naming_row_and_column(self, session: Session, make_xlsx: MakeXlsx,
+                                                                      moment: str) -> None:
+        path = make_xlsx(sheet(row(1), row(2, inward=moment), row(3, status="Activated", activation=moment)))
+
+        summary = run_import(session, path)
+
+        assert summary.status == "success" and summary.rows_imported == 1
+        assert errors_of(summary) == [
+            (6, "Inward Time", "inward time is out of range; use a real date such as 21-11-2026"),
+            (7, "Activation Time", "activation time is out of range; use a real date such as 21-11-2026")]
+
+    def test_an_unexpected_error_marks_the_run_failed_with_its_reason(self, session: Session,
+                                                                      make_xlsx: MakeXlsx) -> None:
+        path = make_xlsx(sheet(row(1)))
+
+        def broken_progress_bar(phase: str, rows: int, expected: int) -> None:
+            raise KeyError(phase)
+
+        with pytest.raises(KeyError):
+            prm_import.import_workbook(session, data=path.read_bytes(), filename="prm.xlsx", progress=broken_progress_bar,
+                                       actor=Actor("ravi", "admin", "10.0.0.7", "req-42"), now=NOW)
+
+        run = session.scalars(select(PrmSyncRun)).one()
+        assert (run.status, run.message) == (
+            "failed", "the import stopped on an unexpected error (KeyError); see the server log, request id req-42")
+        assert run_import(session, path).status == "success"
+        assert session.scalars(select(PrmSyncRun.status).order_by(PrmSyncRun.id)).all() == ["failed", "success"]
+
+    @pytest.mark.parametrize("options", [{"strict": True}, {"dry_run": True}], ids=["failed", "dry-run"])
+    def test_failed_and_dry_run_imports_are_audited_with_the_real_actor(self, session: Session, make_xlsx: MakeXlsx,
+                                                                        options: dict[str, bool]) -> None:
+        path = make_xlsx(sheet(row(1), row(2, status="Lost")))
+        actor = Actor("ravi", "admin", "10.0.0.7", "req-42")
+
+        try:
+            prm_import.import_workbook(session, data=path.read_bytes(), filename=path.name,
+                                       options=ImportOptions(**options), actor=actor, now=NOW)
+        except RowsRejected:
+            pass
+
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "prm.import")).one()
+        assert (entry.actor, entry.role, entry.address, entry.request_id) == ("ravi", "admin", "10.0.0.7", "req-42")
+
+    def test_a_blank_product_name_never_recategorises_a_product(self, session: Session, make_xlsx: MakeXlsx) -> None:
+        run_import(session, make_xlsx(sheet(row(1, product="Xiaomi TV A 43"))))
+
+        run_import(session, make_xlsx(sheet(row(1, product=""), row(2, product=""))))
+
+        product = session.get(Product, "G1")
+        session.refresh(product)
+        assert (product.name, product.category) == ("Xiaomi TV A 43", "TV")
+
+    def test_a_dry_run_counts_what_the_import_then_does(self, session: Session, make_xlsx: MakeXlsx) -> None:
+        run_import(session, make_xlsx(sheet(row(1), row(2, retailer="R002"), row(3, goods="G2"))))
+        path = make_xlsx(sheet(row(1, retailer="R009"), row(2, retailer="R002", retailer_name="New Name"),
+                               row(4, goods="G7"), row(5, goods="G8", status="Activated", activation="20-11-2026"),
+                               row(6, status="Lost"), row(7, imei1=int(imei(7, prefix="01")))))
+        counted = ("rows_total", "rows_imported", "rows_rejected", "retailers_created", "retailers_updated",
+                   "products_created", "activations_new", "stock_units", "errors_total", "warnings_total")
+
+        dry = run_import(session, path, dry_run=True)
+        real = run_import(session, path)
+
+        assert {name: getattr(dry, name) for name in counted} == {name: getattr(real, name) for name in counted}
+        assert (real.retailers_created, real.retailers_updated, real.products_created) == (1, 1, 2)
+
+    def test_a_dry_run_of_a_shrinking_file_shows_the_shrink_as_a_warning(self, session: Session,
+                                                                         make_xlsx: MakeXlsx) -> None:
+        run_import(session, make_xlsx(sheet(*(row(n) for n in range(1, 11)))))
+
+        summary = run_import(session, make_xlsx(sheet(row(1), row(2))), dry_run=True)
+
+        assert summary.status == "dry_run"
+        assert (summary.changes.stock_units_before, summary.changes.stock_units_after) == (10, 2)
+        assert summary.warnings[0].row is None
+        assert summary.warnings[0].message.startswith("This file leaves 2 units in retailer stock, fewer than half of the 10")
+        assert summary.warnings[0].message.endswith("The import would be refused without confirm_shrink=true.")
