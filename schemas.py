@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 from kit.money import format_money
 from kit.paging import Page
@@ -237,6 +237,7 @@ class PriceChange(TypedDict):
     old_price: Money | None
     new_price: Money
     change: Annotated[str, Field(description="created | updated | unchanged")]
+    last_change: NotRequired[Annotated["PriceHistoryRead | None", Field(description="Dry runs only: the last change")]]
 
 
 class PriceUpdateResult(BaseModel):
