@@ -215,9 +215,9 @@ def _warnings(run: PrmSyncRun | None, age_days: int | None, tally_problem: str |
         warnings.append(f"Tally could not be read, so balances come from the cache: {tally_problem}")
     if unpriced:
         warnings.append(f"{len(unpriced)} goods held in stock have no price, so some stock is valued at 0 "
-                        "(see unpriced_goods).")
+                        "(listed under \"Goods without a price\").")
     if any(row.balance_source == "stale_cache" for row in rows):
-        warnings.append("Some balances are older than the cache lifetime (balance_source = stale_cache).")
+        warnings.append("Some balances are from the saved copy and older than usual, because Tally did not answer.")
     return warnings
 
 

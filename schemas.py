@@ -1,7 +1,6 @@
 """Pydantic v2 request and response bodies (kept apart from the ORM classes in models.py).
 
-Money is always `Money` (kit.money, beside its rounding rule): a Decimal with two places that
-JSON carries as a string ("125000.00"), so no client ever parses a rupee amount into a binary float.
+Money is always `Money` (kit.money): a Decimal with two places, a JSON string ("125000.00"), never a float.
 """
 
 from datetime import datetime
@@ -9,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 from kit.money import Money
 from kit.paging import Page
@@ -237,6 +236,7 @@ class PriceChange(TypedDict):
     old_price: Money | None
     new_price: Money
     change: Annotated[str, Field(description="created | updated | unchanged")]
+    last_change: NotRequired[Annotated["PriceHistoryRead | None", Field(description="Dry runs only: the last change")]]
 
 
 class PriceUpdateResult(BaseModel):

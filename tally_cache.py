@@ -272,8 +272,8 @@ def get_balance(service: TallyService, session: Session, *, ledger: str, refresh
 
 
 def list_ledgers(service: TallyService, session: Session, *, page: PageParams, group: str | None = None,
-                 refresh: bool = False) -> LedgerPage:
-    """Ledgers of a group with balances; refreshed first when stale, stale ones kept when Tally fails."""
+                 refresh: bool = False, search: str | None = None) -> LedgerPage:
+    """Ledgers of a group with balances (names containing `search`, any case); refreshed first when stale."""
     group = check_name(group or service.debtors_group, field=["query", "group"])
     fetched = _group_fetched_at(session, group)
     source, warning = "cache", None
@@ -293,9 +293,11 @@ def list_ledgers(service: TallyService, session: Session, *, page: PageParams, g
         service.count("hits")
     now = utcnow()
     stmt = select(TallyLedgerCache).where(TallyLedgerCache.group_name == group).order_by(TallyLedgerCache.ledger_key)
+    if search and normalise_name(search):
+        stmt = stmt.where(TallyLedgerCache.ledger_key.contains(normalise_name(search), autoescape=True))
     result = paginate(session, stmt, page, lambda row: LedgerRead(
         **_read(row, source, now), parent=row.parent, group_name=row.group_name))
-    if result.total == 0 and warning is None:
+    if result.total == 0 and warning is None and not search:
         company = service.client.company or "the company open in Tally"
         warning = f"Tally has no ledgers under the group {group!r} in {company}; check the group's exact name."
     return LedgerPage(**result.model_dump(), group=group, source=source, warning=warning)

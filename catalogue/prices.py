@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import desc, select
+from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session
 
 from access import audit
@@ -107,8 +107,8 @@ def _check_against_catalogue(located: list[_Located], existing: dict[str, _Store
 
 
 def _apply(session: Session, located: list[_Located], *, source: str, actor: Actor,
-           note: str | None, what: str, skipped: int = 0) -> PriceUpdateResult:
-    """Check everything, then write everything in one transaction (or nothing)."""
+           note: str | None, what: str, skipped: int = 0, dry_run: bool = False) -> PriceUpdateResult:
+    """Check everything, then write everything in one transaction (or nothing; always nothing on a dry run)."""
     goods_ids = [entry.update.goods_id for entry in located]
     session.rollback()  # end any read transaction so the write lock is taken first
     begin_write(session)
@@ -155,6 +155,8 @@ def _apply(session: Session, located: list[_Located], *, source: str, actor: Act
             change = "updated" if price_changed else "unchanged"
         counts[change] += 1
         items.append(PriceChange(goods_id=update.goods_id, old_price=old_price, new_price=update.price, change=change))
+    if dry_run:
+        return _preview(session, items, counts, skipped=skipped, history_rows=len(history))
 
     bulk.executemany(connection, bulk.insert_sql(
         connection, "products", ("goods_id", "name", "category", "category_locked", "price", "created_at", "updated_at")),
@@ -172,6 +174,21 @@ def _apply(session: Session, located: list[_Located], *, source: str, actor: Act
         "goods": [entry.update.goods_id for entry in located[:50]]})
     session.commit()
     return PriceUpdateResult.model_construct(**counts, skipped=skipped, history_rows=len(history), items=items)
+
+
+def _preview(session: Session, items: list[PriceChange], counts: dict[str, int], *, skipped: int,
+             history_rows: int) -> PriceUpdateResult:
+    """A dry run's answer: what would change, each item with its last change so an undo shows."""
+    last: dict[str, PriceHistoryRead] = {}
+    for chunk in bulk.chunks([item["goods_id"] for item in items]):
+        newest = (select(func.max(PriceHistory.id)).where(PriceHistory.goods_id.in_(chunk))
+                  .group_by(PriceHistory.goods_id))
+        for change in session.scalars(select(PriceHistory).where(PriceHistory.id.in_(newest))):
+            last[change.goods_id] = PriceHistoryRead.model_validate(change)
+    session.rollback()  # releases the write lock; nothing was written
+    for item in items:
+        item["last_change"] = last.get(item["goods_id"])
+    return PriceUpdateResult.model_construct(**counts, skipped=skipped, history_rows=history_rows, items=items)
 
 
 def update_prices(session: Session, *, updates: list[PriceUpdate], note: str | None = None,
@@ -234,15 +251,16 @@ def _read_price_list(data: bytes, file_name: str) -> tuple[list[_Located], int]:
 
 
 def upload_price_list(session: Session, *, data: bytes, file_name: str | None, note: str | None = None,
-                      actor: Actor = SYSTEM) -> PriceUpdateResult:
+                      actor: Actor = SYSTEM, dry_run: bool = False) -> PriceUpdateResult:
     """Apply a price-list workbook (Goods ID, Price; optional Name, Category); all or nothing.
 
-    A row whose price is blank changes nothing and is counted as skipped.
+    A row whose price is blank changes nothing and is counted as skipped. With `dry_run` nothing is
+    saved: the answer shows what would change and each product's last change.
     """
     file_name = clean_upload_name(file_name, default="prices.xlsx")
     located, skipped = _read_price_list(data, file_name)
     return _apply(session, located, source="price_upload", actor=actor,
-                  note=note or f"price list {file_name}", what=file_name, skipped=skipped)
+                  note=note or f"price list {file_name}", what=file_name, skipped=skipped, dry_run=dry_run)
 
 
 def price_list_template(session: Session) -> Download:

@@ -43,8 +43,8 @@ def resolve(code: str, name: str, explicit: str | None, ledgers: dict[str, str])
         if key in ledgers:
             return Mapping(code, name, key, ledgers[key], how)
     return Mapping(code, name, None, None, "unmatched",
-                   f"no ledger in Tally's debtors group is named {name!r} or {code!r}; set it with "
-                   f"PUT /admin/retailers/{code}/ledger")
+                   f"no ledger in Tally's debtors group is named {name!r} or {code!r}; choose its ledger on "
+                   "the Mapping tab of the office page")
 
 
 def suggest(name: str, code: str, ledgers: dict[str, str], fuzzy: dict[str, list[str]]) -> list[str]:

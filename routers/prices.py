@@ -45,8 +45,11 @@ def upload_price_list(
     actor: AccountsDep,
     file: Annotated[UploadFile, File(description="xlsx with Goods ID and Price (or DP) columns")],
     note: Annotated[str | None, Form(max_length=500)] = None,
+    dry_run: Annotated[bool, Query(description="Check and show what would change (and each product's last "
+                                               "change); save nothing.")] = False,
 ) -> PriceUpdateResult:
-    return prices.upload_price_list(session, data=file.file.read(), file_name=file.filename, note=note, actor=actor)
+    return prices.upload_price_list(session, data=file.file.read(), file_name=file.filename, note=note, actor=actor,
+                                    dry_run=dry_run)
 
 
 @router.get("/admin/products/prices/template", summary="Download every product and its price as xlsx",

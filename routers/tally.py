@@ -49,8 +49,10 @@ async def list_ledgers(
     page: PageDep,
     group: Annotated[str | None, Query(max_length=255, description="Default: TALLY_DEBTORS_GROUP")] = None,
     refresh: Refresh = False,
+    search: Annotated[str | None, Query(max_length=255, description="Part of the ledger's name, any case")] = None,
 ) -> LedgerPage:
-    return await run_in_threadpool(tally_cache.list_ledgers, tally, session, page=page, group=group, refresh=refresh)
+    return await run_in_threadpool(tally_cache.list_ledgers, tally, session, page=page, group=group, refresh=refresh,
+                                   search=search)
 
 
 @router.get("/tally/status", summary="Is Tally reachable; last success and error; cache counters",

@@ -1,10 +1,29 @@
 // The office page: plain JavaScript, no build step, every asset served by the app.
 // Money arrives as decimal strings ("125000.00") and is only ever formatted as text here,
-// never turned into a floating-point number.
+// never turned into a floating-point number. The API's field values stay as they are
+// (by_name, stale_cache, admin_api); this page says them in office words (see WORDS).
+// mapping.js and prices.js hold those two tabs; this file holds the rest and the wiring.
 "use strict";
 
 const KEY_STORE = "dist.apiKey";
 const $ = (id) => document.getElementById(id);
+
+const WORDS = {
+  how: { explicit: "set by hand", by_name: "matched by name", by_code: "matched by code", unmatched: "no ledger yet" },
+  priceSource: { admin_api: "set by hand", price_upload: "from price list" },
+  category: { eco: "Ecosystem (chargers, home)" },
+  reachable: { reachable: "answering", unreachable: "not answering", busy: "busy reading" },
+  field: { price: "Price", goods_id: "Goods ID", name: "Name", category: "Category", ledger_name: "Tally ledger",
+           retailer_code: "Retailer code", file: "File", note: "Note" },
+  phase: { reading: "Reading the file", validating: "Checking rows", comparing: "Comparing with the last import",
+           writing: "Saving", snapshot: "Saving stock", done: "Done" },
+};
+
+const say = (group, value) => (value === null || value === undefined ? "—" : WORDS[group][value] ?? String(value));
+
+function formatCount(value) {
+  return value === null || value === undefined ? "—" : Number(value).toLocaleString("en-IN");
+}
 
 function formatRupees(text) {
   if (text === null || text === undefined) return "—";
@@ -25,6 +44,16 @@ function formatAge(seconds) {
   return `${Math.round(seconds / 86400)} days`;
 }
 
+const secondsSince = (iso) => Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+
+// "from Tally just now" / "from saved copy, 3 h old" (stale: Tally could not be asked again).
+function balanceWords(source, asOf) {
+  if (source === "live") return "from Tally just now";
+  if (!source) return "no balance";
+  const age = asOf ? `, ${formatAge(secondsSince(asOf))} old` : "";
+  return source === "stale_cache" ? `from saved copy${age} (Tally not answering)` : `from saved copy${age}`;
+}
+
 function istTime(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString("en-IN", { timeZone: "Asia/Kolkata", dateStyle: "medium", timeStyle: "short" });
@@ -37,28 +66,81 @@ function cell(text, className) {
   return td;
 }
 
-function headerRow(table, names, numeric = []) {
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function button(text, onClick, className) {
+  const node = element("button", text, className);
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+// Columns in `wide` are hidden on a phone (app.css), so the key ones stay on screen.
+function headerRow(table, names, numeric = [], wide = []) {
   const row = table.createTHead().insertRow();
   names.forEach((name, index) => {
     const th = document.createElement("th");
     th.textContent = name;
-    if (numeric.includes(index)) th.className = "num";
+    th.className = [numeric.includes(index) ? "num" : "", wide.includes(index) ? "wide" : ""].join(" ").trim();
     row.appendChild(th);
   });
 }
 
-class ApiError extends Error {}
+function markWide(row, wide) {
+  wide.forEach((index) => row.cells[index]?.classList.add("wide"));
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(officeMessage(status, body));
+    this.status = status;
+    this.body = body;
+  }
+}
+
+// One error item in office words: "Price must be more than 0 (row 2)", not "updates[0].price".
+function itemWords(item, count) {
+  const loc = item.loc || [];
+  const message = String(item.msg || "").replace("greater than", "more than");
+  if (loc[0] === "row") {
+    const column = loc[2] && !message.toLowerCase().startsWith(String(loc[2]).toLowerCase()) ? `${loc[2]}: ` : "";
+    return `${column}${message} (row ${loc[1]})`;
+  }
+  const field = loc[loc.length - 1];
+  const label = WORDS.field[field] ?? "";
+  const index = loc.find((part) => typeof part === "number");
+  const line = index !== undefined && count > 1 ? ` (line ${index + 1})` : "";
+  return `${label ? `${label} ` : ""}${message}${line}`;
+}
+
+function officeMessage(status, body) {
+  const items = (body && body.errors) || [];
+  const fromFields = items.filter((item) => (item.loc || [])[0] === "body" || (item.loc || [])[0] === "row");
+  if (status === 422 && fromFields.length) {
+    const shown = fromFields.slice(0, 5).map((item) => itemWords(item, fromFields.length)).join("; ");
+    return `Nothing was saved: ${shown}${fromFields.length > 5 ? ` … and ${fromFields.length - 5} more` : ""}.`;
+  }
+  return (body && body.detail) || `The service answered ${status}.`;
+}
 
 async function api(path, options = {}) {
   const headers = { "X-API-Key": sessionStorage.getItem(KEY_STORE) || "", ...(options.headers || {}) };
   const response = await fetch(path, { ...options, headers });
   if (!response.ok) {
-    let detail = `The service answered ${response.status}.`;
-    try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
-    throw new ApiError(detail);
+    let body = null;
+    try { body = await response.json(); } catch (_) { /* not JSON */ }
+    throw new ApiError(response.status, body);
   }
   return response;
 }
+
+const postJson = (path, body, method = "POST") => api(path, {
+  method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
 async function download(path, fallbackName) {
   const response = await api(path);
@@ -76,14 +158,22 @@ function showError(id, error) {
   $(id).textContent = error ? (error instanceof ApiError ? error.message : `Could not reach the service: ${error.message}`) : "";
 }
 
-// --- sign in and tabs -------------------------------------------------------------------------
+// --- sign in, sign out and tabs ---------------------------------------------------------------
+
+function showSignedIn(signedIn) {
+  $("key-label").hidden = signedIn;
+  $("key").hidden = signedIn;
+  $("signin-button").hidden = signedIn;
+  $("signout").hidden = !signedIn;
+}
 
 async function signIn(key) {
   sessionStorage.setItem(KEY_STORE, key);
   try {
     const status = await (await api("/tally/status")).json();
-    $("who").textContent = `Signed in. Tally ${status.reachable}.`;
-    $("signout").hidden = false;
+    $("who").textContent = `Signed in · Tally ${say("reachable", status.reachable)}`;
+    $("key").value = "";
+    showSignedIn(true);
     showError("signin-error", null);
     openTab(document.querySelector("nav [aria-selected=true]").dataset.tab);
   } catch (error) {
@@ -91,6 +181,23 @@ async function signIn(key) {
     $("who").textContent = "";
     showError("signin-error", error);
   }
+}
+
+// Sign out leaves nothing of the last user's data: tables, figures, fields, messages, the key.
+function signOut() {
+  sessionStorage.removeItem(KEY_STORE);
+  document.querySelectorAll("main table").forEach((table) => table.replaceChildren());
+  document.querySelectorAll("[data-clear]").forEach((box) => box.replaceChildren());
+  document.querySelectorAll(".error, .ok, [role=status]").forEach((line) => { line.textContent = ""; });
+  document.querySelectorAll("input").forEach((input) => {
+    if (input.type === "checkbox") input.checked = false; else input.value = "";
+  });
+  $("drill").hidden = true;
+  $("import-progress").hidden = true;
+  $("mapping-picker").hidden = true;
+  pendingPriceList = null;
+  showSignedIn(false);
+  $("key").focus();
 }
 
 function openTab(name) {
@@ -101,6 +208,7 @@ function openTab(name) {
   });
   if (!sessionStorage.getItem(KEY_STORE)) return;
   if (name === "report") loadReport();
+  if (name === "mapping") loadMapping();
   if (name === "prices") { loadProducts(); loadHistory(); }
   if (name === "tally") loadTally();
 }
@@ -118,66 +226,88 @@ async function pollProgress(stop) {
         let share = PHASE_SHARE[run.phase] ?? 5;
         if (run.phase === "validating" && run.rows_total) share = 10 + Math.round(65 * run.rows_processed / run.rows_total);
         $("progress-bar").value = share;
-        $("progress-text").textContent = `${run.phase}: ${run.rows_processed.toLocaleString("en-IN")} rows`;
+        $("progress-text").textContent = `${say("phase", run.phase)}: ${formatCount(run.rows_processed)} rows`;
       }
     } catch (_) { /* progress is best effort */ }
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
 }
 
+function issueTable(id, title, issues, total) {
+  const box = element("div", null, "issues");
+  const heading = element("h3", `${title} (${formatCount(total)})`);
+  const table = element("table");
+  table.id = id;
+  headerRow(table, ["Row", "Column", "Value", "Message"]);
+  const body = table.createTBody();
+  for (const issue of issues) {
+    const row = body.insertRow();
+    row.append(cell(issue.row), cell(issue.column), cell(issue.value), cell(issue.message));
+  }
+  const scroll = element("div", null, "scroll");
+  scroll.appendChild(table);
+  box.append(heading, scroll);
+  return box;
+}
+
 function renderSummary(summary) {
   const box = $("import-summary");
   box.replaceChildren();
-  const title = document.createElement("h3");
-  title.textContent = summary.status === "dry_run" ? "Checked: nothing was saved" :
-    summary.status === "duplicate" ? "Already imported: these exact bytes were the last import" : "Imported";
-  const grid = document.createElement("div");
-  grid.className = "grid";
-  const figures = [["Rows", summary.rows_total], ["Imported", summary.rows_imported], ["Rejected", summary.rows_rejected],
-    ["Units in stock", summary.stock_units], ["New activations", summary.activations_new],
-    ["New retailers", summary.retailers_created], ["New products", summary.products_created], ["Run", summary.run_id]];
+  const checking = summary.status === "dry_run";
+  const title = element("h3", checking ? "Checked: nothing was saved" :
+    summary.status === "duplicate" ? "Already imported: this exact file was the last import, so nothing changed" : "Imported");
+  const grid = element("div", null, "grid");
+  const figures = [["Rows", summary.rows_total], [checking ? "Would import" : "Imported", summary.rows_imported],
+    ["Rejected", summary.rows_rejected], ["Units in stock", summary.stock_units],
+    [checking ? "New activations found" : "New activations", summary.activations_new],
+    [checking ? "New retailers found" : "New retailers", summary.retailers_created],
+    [checking ? "New products found" : "New products", summary.products_created], ["Run", summary.run_id]];
   for (const [label, value] of figures) {
-    const item = document.createElement("div");
-    item.innerHTML = `<span class="muted"></span><b></b>`;
-    item.firstChild.textContent = label;
-    item.lastChild.textContent = Number(value).toLocaleString("en-IN");
+    const item = element("div");
+    item.append(element("span", label, "muted"), element("b", label === "Run" ? String(value) : formatCount(value)));
     item.dataset.figure = label;
     grid.appendChild(item);
   }
   box.append(title, grid);
-  if (summary.changes) {
-    const changes = document.createElement("p");
-    const c = summary.changes;
-    changes.textContent = `Would add ${c.new_imeis} IMEIs, move ${c.moved_imeis}, and mark ${c.disappeared_imeis} not seen; ` +
-      `stock ${c.stock_units_before} → ${c.stock_units_after} units.`;
-    box.appendChild(changes);
+  if (summary.status === "duplicate") {
+    box.appendChild(button("Import again", () => runImport({ force: true }), "again"));
   }
-  const errors = $("import-errors");
-  errors.replaceChildren();
+  if (summary.changes) {
+    const c = summary.changes;
+    box.appendChild(element("p", `Would add ${formatCount(c.new_imeis)} IMEIs, move ${formatCount(c.moved_imeis)}, and mark ` +
+      `${formatCount(c.disappeared_imeis)} not seen; stock ${formatCount(c.stock_units_before)} → ` +
+      `${formatCount(c.stock_units_after)} units.`));
+  }
+  const issues = $("import-errors");
+  issues.replaceChildren();
   if (summary.errors_total) {
-    const heading = document.createElement("h3");
-    heading.textContent = `Row errors (${summary.errors_total})`;
-    const button = document.createElement("button");
-    button.textContent = "Download errors as Excel";
-    button.addEventListener("click", () => download(`/debug/sync-logs/${summary.run_id}/errors.xlsx`, "row_errors.xlsx")
-      .catch((error) => showError("import-error", error)));
-    const table = document.createElement("table");
-    table.id = "row-errors";
-    headerRow(table, ["Row", "Column", "Value", "Message"]);
-    const body = table.createTBody();
-    for (const error of summary.errors) {
-      const row = body.insertRow();
-      row.append(cell(error.row), cell(error.column), cell(error.value), cell(error.message));
-    }
-    const scroll = document.createElement("div");
-    scroll.className = "scroll";
-    scroll.appendChild(table);
-    errors.append(heading, button, scroll);
+    const errors = issueTable("row-errors", "Row errors", summary.errors, summary.errors_total);
+    errors.insertBefore(button("Download errors as Excel", () => download(
+      `/debug/sync-logs/${summary.run_id}/errors.xlsx`, "row_errors.xlsx").catch((error) => showError("import-error", error))),
+    errors.lastChild);
+    issues.appendChild(errors);
+  }
+  if (summary.warnings.length) {
+    issues.appendChild(issueTable("row-warnings", "Warnings (imported, but check)", summary.warnings,
+      summary.warnings.length));
   }
 }
 
-async function runImport(event) {
-  event.preventDefault();
+// The service refuses a file that halves the stock; the office can still say "yes, it is real".
+function offerShrink(error) {
+  const numbers = (error.body?.detail || "").match(/leaves (\d+) units.*? the (\d+) after/);
+  const [after, before] = numbers ? [numbers[1], numbers[2]] : [null, null];
+  const box = $("import-summary");
+  box.replaceChildren();
+  $("import-error").textContent = numbers
+    ? `This file leaves ${formatCount(after)} units in retailer stock, fewer than half of the ${formatCount(before)} ` +
+      "now. It may cover too short a date range. Nothing was imported."
+    : error.message;
+  box.appendChild(button(numbers ? `Import anyway (stock falls from ${formatCount(before)} to ${formatCount(after)})`
+    : "Import anyway", () => runImport({ confirm_shrink: true }), "again"));
+}
+
+async function runImport(choices = {}) {
   showError("import-error", null);
   const file = $("import-file").files[0];
   if (!file) { $("import-error").textContent = "Choose the .xlsx file first."; return; }
@@ -186,18 +316,19 @@ async function runImport(event) {
   const stop = { done: false };
   $("import-progress").hidden = false;
   $("progress-bar").value = 2;
-  $("progress-text").textContent = "uploading";
+  $("progress-text").textContent = "Uploading";
   $("import-button").disabled = true;
   pollProgress(stop);
   try {
-    const query = $("dry-run").checked ? "?dry_run=true" : "";
-    const summary = await (await api(`/run/prm-sync${query}`, { method: "POST", body: form })).json();
+    const query = new URLSearchParams({ dry_run: String($("dry-run").checked), ...choices });
+    const summary = await (await api(`/run/prm-sync?${query}`, { method: "POST", body: form })).json();
     $("progress-bar").value = 100;
-    $("progress-text").textContent = "done";
+    $("progress-text").textContent = "Done";
     renderSummary(summary);
   } catch (error) {
     $("import-progress").hidden = true;
-    showError("import-error", error);
+    if (error instanceof ApiError && error.status === 409 && error.body?.errors?.[0]?.type === "shrink") offerShrink(error);
+    else showError("import-error", error);
   } finally {
     stop.done = true;
     $("import-button").disabled = false;
@@ -218,36 +349,25 @@ async function loadReport() {
 function renderReport(report) {
   const head = $("report-head");
   head.replaceChildren();
-  const line = document.createElement("p");
-  line.textContent = `As of ${istTime(report.as_of)}; stock from import run ${report.prm_run_id ?? "—"} ` +
-    `(${istTime(report.prm_run_at)}). ${report.rows.length === 1 ? "1 retailer owes" : `${report.rows.length} retailers owe`} ` +
-    "more than their stock is worth.";
-  head.appendChild(line);
-  for (const warning of report.warnings) {
-    const note = document.createElement("p");
-    note.className = "badge";
-    note.textContent = warning;
-    head.appendChild(note);
-  }
+  head.appendChild(element("p", `As of ${istTime(report.as_of)}; stock from import run ${report.prm_run_id ?? "—"} ` +
+    `(${istTime(report.prm_run_at)}). ${report.rows.length === 1 ? "1 retailer owes" :
+      `${formatCount(report.rows.length)} retailers owe`} more than their stock is worth.`));
+  for (const warning of report.warnings) head.appendChild(element("p", warning, "badge"));
   const table = $("report-table");
   table.replaceChildren();
-  headerRow(table, ["Code", "Retailer", "Owed", "Units", "Stock value", "OD", "Balance"], [2, 3, 4, 5]);
+  const wide = [0, 3, 4, 6];
+  headerRow(table, ["Code", "Retailer", "Owed", "Units", "Stock value", "OD", "Balance"], [2, 3, 4, 5], wide);
   const body = table.createTBody();
   for (const row of report.rows) {
     const tr = body.insertRow();
     tr.className = "clickable";
     tr.tabIndex = 0;
-    const source = cell("");
-    if (row.balance_source === "stale_cache") {
-      const age = Math.round((Date.now() - new Date(row.balance_as_of).getTime()) / 1000);
-      source.innerHTML = `<span class="badge"></span>`;
-      source.firstChild.textContent = `stale · ${formatAge(age)}`;
-    } else {
-      source.textContent = row.balance_source;
-    }
+    const source = cell(balanceWords(row.balance_source, row.balance_as_of));
+    if (row.balance_source === "stale_cache") source.className = "stale";
     tr.append(cell(row.retailer_codes.join(", ")), cell(row.retailer_name), cell(formatRupees(row.closing_balance), "num"),
-      cell(row.stock_units + (row.valuation_complete ? "" : " *"), "num"), cell(formatRupees(row.stock_value), "num"),
+      cell(formatCount(row.stock_units) + (row.valuation_complete ? "" : " *"), "num"), cell(formatRupees(row.stock_value), "num"),
       cell(formatRupees(row.od_amount), "num"), source);
+    markWide(tr, wide);
     const open = () => openDrill(row.retailer_codes[0]);
     tr.addEventListener("click", open);
     tr.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); open(); } });
@@ -255,29 +375,27 @@ function renderReport(report) {
   const foot = table.createTFoot().insertRow();
   foot.append(cell("Total"), cell(""), cell(formatRupees(report.totals.closing_balance), "num"), cell(""),
     cell(formatRupees(report.totals.stock_value), "num"), cell(formatRupees(report.totals.od_amount), "num"), cell(""));
+  markWide(foot, wide);
+  foot.cells[1].textContent = "Total";
 
   const why = $("report-why");
   why.replaceChildren();
-  const heading = document.createElement("h3");
-  heading.textContent = "Not in this report, and why";
-  why.appendChild(heading);
+  why.appendChild(element("h3", "Not in this report, and why"));
   const lists = [
-    ["No Tally ledger", report.unmatched_retailers.map((r) => `${r.retailer_code} ${r.retailer_name} (${r.stock_units} units): ${r.reason}`)],
+    ["No Tally ledger", report.unmatched_retailers.map((r) =>
+      `${r.retailer_code} ${r.retailer_name} (${formatCount(r.stock_units)} units): no Tally ledger found by name or code`)],
     ["Balance unavailable", report.balance_unavailable.map((r) => `${r.retailer_codes.join(", ")} ${r.ledger_name}: ${r.reason}`)],
     ["Credit balance (we owe them)", report.credit_balances.map((r) => `${r.retailer_codes.join(", ")} ${r.ledger_name}: ${formatRupees(r.closing_balance)}`)],
-    ["Goods without a price", report.unpriced_goods.map((g) => `${g.goods_id} ${g.name}: ${g.units} units`)],
+    ["Goods without a price", report.unpriced_goods.map((g) => `${g.goods_id} ${g.name}: ${formatCount(g.units)} units`)],
   ];
   for (const [title, items] of lists) {
-    const block = document.createElement("details");
-    const summary = document.createElement("summary");
-    summary.textContent = `${title}: ${items.length}`;
-    const list = document.createElement("ul");
-    for (const text of items) {
-      const li = document.createElement("li");
-      li.textContent = text;
-      list.appendChild(li);
+    const block = element("details");
+    const list = element("ul");
+    for (const text of items) list.appendChild(element("li", text));
+    block.append(element("summary", `${title}: ${items.length}`), list);
+    if (title === "No Tally ledger" && items.length) {
+      block.appendChild(button("Set their ledgers on the Mapping tab", () => openTab("mapping")));
     }
-    block.append(summary, list);
     why.appendChild(block);
   }
 }
@@ -287,120 +405,28 @@ async function openDrill(code) {
   try {
     const drill = await (await api(`/reports/negative/${encodeURIComponent(code)}`)).json();
     box.replaceChildren();
-    const title = document.createElement("h3");
-    title.textContent = `${drill.retailer_codes.join(", ")} · ${drill.retailer_name}`;
-    const facts = document.createElement("p");
-    facts.textContent = `Ledger ${drill.ledger_name ?? "—"} (${drill.mapping}); owes ${formatRupees(drill.closing_balance)} ` +
-      `(${drill.balance_source ?? "no balance"}, ${drill.balance_age_seconds === null ? "—" : formatAge(drill.balance_age_seconds)} old); ` +
-      `stock ${formatRupees(drill.stock_value)}; OD ${formatRupees(drill.od_amount)}.`;
-    const table = document.createElement("table");
+    const title = element("h3", `${drill.retailer_codes.join(", ")} · ${drill.retailer_name}`);
+    const facts = element("p", `Ledger ${drill.ledger_name ?? "—"} (${say("how", drill.mapping)}); owes ` +
+      `${formatRupees(drill.closing_balance)} (${balanceWords(drill.balance_source, drill.balance_as_of)}); stock ${formatRupees(drill.stock_value)}; OD ${formatRupees(drill.od_amount)}.`);
+    const table = element("table");
     table.id = "drill-table";
-    headerRow(table, ["Goods", "Name", "Units", "Unit price", "Value"], [2, 3, 4]);
+    headerRow(table, ["Goods", "Name", "Units", "Unit price", "Value"], [2, 3, 4], [1]);
     const body = table.createTBody();
     for (const goods of drill.goods) {
       const row = body.insertRow();
-      row.append(cell(goods.goods_id), cell(goods.name), cell(goods.units, "num"),
+      row.append(cell(goods.goods_id), cell(goods.name), cell(formatCount(goods.units), "num"),
         cell(goods.unit_price === null ? "no price" : formatRupees(goods.unit_price), "num"), cell(formatRupees(goods.value), "num"));
+      markWide(row, [1]);
     }
-    const close = document.createElement("button");
-    close.textContent = "Close";
-    close.addEventListener("click", () => { box.hidden = true; });
-    box.append(title, facts, table, close);
+    const scroll = element("div", null, "scroll");
+    scroll.appendChild(table);
+    const close = button("Close", () => { box.hidden = true; });
+    box.append(title, facts, scroll, close);
     box.hidden = false;
     close.focus();
   } catch (error) {
     showError("report-error", error);
   }
-}
-
-// --- prices -----------------------------------------------------------------------------------
-
-async function loadProducts() {
-  showError("prices-error", null);
-  const search = $("price-search").value.trim();
-  try {
-    const page = await (await api(`/products?limit=100${search ? `&search=${encodeURIComponent(search)}` : ""}`)).json();
-    const table = $("price-table");
-    table.replaceChildren();
-    headerRow(table, ["Goods ID", "Name", "Category", "Price", ""], [3]);
-    const body = table.createTBody();
-    for (const product of page.items) {
-      const row = body.insertRow();
-      row.dataset.goods = product.goods_id;
-      const edit = document.createElement("button");
-      edit.textContent = "Edit price";
-      edit.addEventListener("click", () => editPrice(row, product));
-      const action = cell("");
-      action.appendChild(edit);
-      row.append(cell(product.goods_id), cell(product.name), cell(product.category), cell(formatRupees(product.price), "num"), action);
-    }
-  } catch (error) {
-    showError("prices-error", error);
-  }
-}
-
-function editPrice(row, product) {
-  const priceCell = row.cells[3];
-  const input = document.createElement("input");
-  input.value = product.price ?? "";
-  input.inputMode = "decimal";
-  input.setAttribute("aria-label", `New price for ${product.goods_id}`);
-  const save = document.createElement("button");
-  save.textContent = "Save";
-  const submit = async () => {
-    showError("prices-error", null);
-    try {
-      const result = await (await api("/admin/products/prices", {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ updates: [{ goods_id: product.goods_id, price: input.value.trim() }], note: "edited on the page" }),
-      })).json();
-      const change = result.items[0];
-      $("prices-ok").textContent = `${change.goods_id}: ${formatRupees(change.old_price)} → ${formatRupees(change.new_price)}`;
-      loadProducts();
-      loadHistory();
-    } catch (error) {
-      showError("prices-error", error);
-    }
-  };
-  save.addEventListener("click", submit);
-  input.addEventListener("keydown", (event) => { if (event.key === "Enter") submit(); });
-  priceCell.replaceChildren(input, save);
-  input.focus();
-}
-
-async function loadHistory() {
-  try {
-    const page = await (await api("/debug/price-history?limit=10")).json();
-    const table = $("history-table");
-    table.replaceChildren();
-    headerRow(table, ["When (IST)", "Goods ID", "Old", "New", "By", "Source"], [2, 3]);
-    const body = table.createTBody();
-    for (const change of page.items) {
-      const row = body.insertRow();
-      row.append(cell(istTime(change.changed_at)), cell(change.goods_id), cell(formatRupees(change.old_price), "num"),
-        cell(formatRupees(change.new_price), "num"), cell(change.changed_by), cell(change.source));
-    }
-  } catch (error) {
-    showError("prices-error", error);
-  }
-}
-
-async function uploadPrices() {
-  const file = $("price-file").files[0];
-  if (!file) return;
-  showError("prices-error", null);
-  const form = new FormData();
-  form.append("file", file);
-  try {
-    const result = await (await api("/admin/products/prices/upload", { method: "POST", body: form })).json();
-    $("prices-ok").textContent = `Price list applied: ${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged` +
-      (result.skipped ? `, ${result.skipped} skipped (blank price).` : ".");
-    loadProducts();
-    loadHistory();
-  } catch (error) {
-    showError("prices-error", error);
-  }
-  $("price-file").value = "";
 }
 
 // --- Tally ------------------------------------------------------------------------------------
@@ -411,17 +437,12 @@ async function loadTally() {
     const status = await (await api("/tally/status")).json();
     const list = $("tally-status");
     list.replaceChildren();
-    const facts = [["Tally", `${status.reachable} at ${status.host}`], ["Company", status.company || "(the active one)"],
-      ["Last success", istTime(status.last_success_at)], ["Last error", status.last_error || "none"],
-      ["Cached balances", status.cache_entries],
-      ["Oldest balance", status.oldest_entry_age_seconds === null ? "—" : formatAge(status.oldest_entry_age_seconds)]];
-    for (const [term, value] of facts) {
-      const dt = document.createElement("dt");
-      dt.textContent = term;
-      const dd = document.createElement("dd");
-      dd.textContent = value;
-      list.append(dt, dd);
-    }
+    const facts = [["Tally", `${say("reachable", status.reachable)} at ${status.host}`],
+      ["Company", status.company || "(the one open in Tally)"], ["Debtors group", status.debtors_group],
+      ["Last read", istTime(status.last_success_at)], ["Last problem", status.last_error || "none"],
+      ["Saved balances", formatCount(status.cache_entries)],
+      ["Oldest saved balance", status.oldest_entry_age_seconds === null ? "—" : `${formatAge(status.oldest_entry_age_seconds)} old`]];
+    for (const [term, value] of facts) list.append(element("dt", term), element("dd", value));
   } catch (error) {
     showError("tally-error", error);
   }
@@ -432,7 +453,7 @@ async function refreshTally() {
   $("tally-ok").textContent = "";
   try {
     const result = await (await api("/admin/tally/refresh", { method: "POST" })).json();
-    $("tally-ok").textContent = `Read ${result.ledgers} ledgers from Tally in ${result.duration_ms} ms.`;
+    $("tally-ok").textContent = `Read ${formatCount(result.ledgers)} ledgers from Tally in ${formatCount(result.duration_ms)} ms.`;
     loadTally();
   } catch (error) {
     showError("tally-error", error);
@@ -443,13 +464,9 @@ async function refreshTally() {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("signin").addEventListener("submit", (event) => { event.preventDefault(); signIn($("key").value.trim()); });
-  $("signout").addEventListener("click", () => {
-    sessionStorage.removeItem(KEY_STORE);
-    $("who").textContent = "";
-    $("signout").hidden = true;
-  });
+  $("signout").addEventListener("click", signOut);
   document.querySelectorAll("nav [role=tab]").forEach((tab) => tab.addEventListener("click", () => openTab(tab.dataset.tab)));
-  $("import-form").addEventListener("submit", runImport);
+  $("import-form").addEventListener("submit", (event) => { event.preventDefault(); runImport(); });
   const drop = $("drop");
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
@@ -461,9 +478,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("report-load").addEventListener("click", loadReport);
   $("report-xlsx").addEventListener("click", () => download("/reports/negative?format=xlsx", "od_report.xlsx")
     .catch((error) => showError("report-error", error)));
-  let searchTimer;
-  $("price-search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(loadProducts, 250); });
-  $("price-file").addEventListener("change", uploadPrices);
+  $("report-csv").addEventListener("click", () => download("/reports/negative?format=csv", "od_report.csv")
+    .catch((error) => showError("report-error", error)));
+  wireMapping();
+  wirePrices();
   $("tally-refresh").addEventListener("click", refreshTally);
+  showSignedIn(false);
   if (sessionStorage.getItem(KEY_STORE)) signIn(sessionStorage.getItem(KEY_STORE));
 });

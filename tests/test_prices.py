@@ -222,6 +222,26 @@ class TestPriceListWorkbook:
             (["row", 4, "Price"], "Price has more than two decimal places (12.345); prices are never rounded")]
         assert client.get("/products").json()["total"] == 0
 
+    def test_a_dry_run_shows_old_and_new_prices_and_saves_nothing(self, client: TestClient, make_xlsx: MakeXlsx) -> None:
+        post_prices(client, {"goods_id": "P1", "name": "Redmi 13C", "price": "19999.00"})
+        post_prices(client, {"goods_id": "P1", "price": "9499.00"}, note="festival offer")
+        path = make_xlsx([["Goods ID", "Name", "Price"], ["P1", "Redmi 13C", 19999], ["P2", "Redmi Buds 5", 1999]])
+
+        response = client.post("/admin/products/prices/upload", params={"dry_run": "true"},
+                               files={"file": ("old.xlsx", path.read_bytes(), XLSX)})
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["created"], body["updated"], body["history_rows"]) == (1, 1, 2)
+        repriced, created = body["items"]
+        assert (repriced["old_price"], repriced["new_price"], repriced["change"]) == ("9499.00", "19999.00", "updated")
+        assert {k: repriced["last_change"][k] for k in ("old_price", "new_price", "source", "note")} == {
+            "old_price": "19999.00", "new_price": "9499.00", "source": "admin_api", "note": "festival offer"}
+        assert (created["change"], created["last_change"]) == ("created", None)
+        assert client.get("/products/P1").json()["price"] == "9499.00"
+        assert client.get("/products").json()["total"] == 1
+        assert client.get("/debug/price-history").json()["total"] == 2
+
     def test_a_file_that_is_not_a_workbook_is_415(self, client: TestClient) -> None:
         response = client.post("/admin/products/prices/upload", files={"file": ("p.csv", b"Goods ID,Price\nP1,10\n", "text/csv")})
 

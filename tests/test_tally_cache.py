@@ -156,6 +156,17 @@ class TestOtherEndpoints:
         assert (body["group"], body["source"], body["total"]) == ("Sundry Debtors", "live", 5)
         assert body["items"][0]["ledger"] == "गुप्ता मोबाइल" or body["items"][0]["parent"] is not None
 
+    def test_ledgers_are_searched_by_part_of_the_name_in_any_case(self, tally_client_app: TestClient) -> None:
+        body = tally_client_app.get("/tally/ledgers", params={"search": "  MOBILE  point"}).json()
+
+        assert [item["ledger"] for item in body["items"]] == ["Sharma Mobile Point"]
+        assert (body["total"], body["warning"]) == (1, None)
+
+    def test_a_ledger_search_treats_percent_and_underscore_as_letters(self, tally_client_app: TestClient) -> None:
+        body = tally_client_app.get("/tally/ledgers", params={"search": "%"}).json()
+
+        assert (body["total"], body["items"]) == (0, [])
+
     def test_an_unknown_group_answers_empty_with_a_warning_naming_it(self, tally_client_app: TestClient) -> None:
         body = tally_client_app.get("/tally/ledgers", params={"group": "Sundry Debtor"}).json()
 
