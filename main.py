@@ -66,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             host=settings.tally_host, company=settings.tally_company,
             connect_timeout=settings.tally_connect_timeout_seconds, read_timeout=settings.tally_read_timeout_seconds,
             ttl_minutes=settings.cache_ttl_minutes, debtors_group=settings.tally_debtors_group,
-            sessions=app.state.sessionmaker)
+            sessions=app.state.sessionmaker, engine=engine, deadline=settings.tally_deadline_seconds,
+            breaker_seconds=settings.tally_breaker_seconds, waiters=settings.tally_waiters)
         log.info("%s %s started; database %s", APP_NAME, APP_VERSION, engine.url.render_as_string(hide_password=True))
         try:
             yield

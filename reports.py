@@ -9,7 +9,7 @@ changes), balances from one read of the cache.
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, case, desc, func, select, type_coerce
@@ -36,6 +36,9 @@ from schemas import (
     ValuedGoods,
 )
 from tally_cache import CachedBalance, TallyService
+
+if TYPE_CHECKING:
+    from access.actor import Actor
 
 SNAPSHOT_WARNING_DAYS = 7
 ZERO = Decimal("0.00")
@@ -116,17 +119,20 @@ def unpriced_goods_held(session: Session, run_id: int | None) -> list[UnpricedGo
 
 
 def _balance_source(service: TallyService, row: CachedBalance, group_source: str, now: datetime) -> str:
-    if group_source == "live" and row.group_name == service.debtors_group:
+    if group_source == "live" and row.group_name == service.debtors_key:
         return "live"
     return "cache" if service.is_fresh(row.fetched_at, now) else "stale_cache"
 
 
 def negative_report(service: TallyService, session: Session, *, min_od: Decimal | None = None,
-                    retailer_code: str | None = None, refresh: bool = False) -> OdReport:
+                    retailer_code: str | None = None, refresh: bool = False, actor: "Actor | None" = None) -> OdReport:
     """Who owes more than their stock is worth, highest OD first, and who is left out and why."""
     now = utcnow()
-    balances, group_source, tally_problem = tally_cache.group_balances(service, session, refresh=refresh)
-    ledgers = {key: row.ledger_name for key, row in balances.items() if row.group_name == service.debtors_group}
+    balances, group_source, tally_problem = tally_cache.group_balances(service, session, refresh=refresh, actor=actor)
+    ledgers = {key: row.ledger_name for key, row in balances.items() if row.group_name == service.debtors_key}
+    # Nothing of the debtors group is cached and Tally failed: no retailer can be matched by name
+    # or code, and calling them unmatched would blame the mapping for Tally being unreachable.
+    unreadable = f"Tally could not be read and nothing is cached: {tally_problem}" if tally_problem and not ledgers else None
     run = latest_success(session)
     run_id = run.id if run else None
     stock = stock_by_retailer(session, run_id)
@@ -134,8 +140,15 @@ def negative_report(service: TallyService, session: Session, *, min_od: Decimal 
 
     groups: dict[str, _LedgerGroup] = {}
     unmatched: list[UnmatchedRetailer] = []
+    rows: list[OdRow] = []
+    unavailable: list[BalanceUnavailable] = []
+    credits: list[CreditBalance] = []
     for mapping in mappings:
         held = stock.get(mapping.retailer_code, Stock())
+        if mapping.ledger_key is None and unreadable:
+            unavailable.append(BalanceUnavailable(retailer_codes=[mapping.retailer_code], ledger_name=None,
+                                                  stock_units=held.units, reason=unreadable))
+            continue
         if mapping.ledger_key is None:
             unmatched.append(UnmatchedRetailer(retailer_code=mapping.retailer_code, retailer_name=mapping.retailer_name,
                                                stock_units=held.units, reason=mapping.reason or "unmatched"))
@@ -146,15 +159,12 @@ def negative_report(service: TallyService, session: Session, *, min_od: Decimal 
         group.stock.value += held.value
         group.stock.unpriced_units += held.unpriced_units
 
-    rows: list[OdRow] = []
-    unavailable: list[BalanceUnavailable] = []
-    credits: list[CreditBalance] = []
     for group in groups.values():
         codes = sorted(m.retailer_code for m in group.mappings)
         balance_row = balances.get(group.ledger_key)
         if balance_row is None:
-            reason = (f"Tally could not be read and nothing is cached: {tally_problem}" if tally_problem
-                      else "Tally has no such ledger in the cache; check the mapping")
+            reason = unreadable or (f"Tally could not be read and this ledger is not cached: {tally_problem}"
+                                    if tally_problem else "Tally has no such ledger in the cache; check the mapping")
             unavailable.append(BalanceUnavailable(retailer_codes=codes, ledger_name=group.ledger_name,
                                                   stock_units=group.stock.units, reason=reason))
             continue
@@ -198,9 +208,10 @@ def negative_report(service: TallyService, session: Session, *, min_od: Decimal 
 
 def negative_report_in_format(service: TallyService, session: Session, *, format: str,
                               min_od: Decimal | None = None, retailer_code: str | None = None,
-                              refresh: bool = False) -> OdReport | Download:
+                              refresh: bool = False, actor: "Actor | None" = None) -> OdReport | Download:
     """The OD report as `json` (the report itself), or as an `xlsx` or `csv` download."""
-    report = negative_report(service, session, min_od=min_od, retailer_code=retailer_code, refresh=refresh)
+    report = negative_report(service, session, min_od=min_od, retailer_code=retailer_code, refresh=refresh,
+                             actor=actor)
     return report if format == "json" else od_files.od_report_download(report, format=format)
 
 
@@ -221,10 +232,11 @@ def _warnings(run: PrmSyncRun | None, age_days: int | None, tally_problem: str |
     return warnings
 
 
-def drill_down(service: TallyService, session: Session, *, retailer_code: str, refresh: bool = False) -> OdDrillDown:
+def drill_down(service: TallyService, session: Session, *, retailer_code: str, refresh: bool = False,
+               actor: "Actor | None" = None) -> OdDrillDown:
     """One retailer's row explained: valued units by goods, unpriced goods, the ledger and its balance."""
-    balances, group_source, _problem = tally_cache.group_balances(service, session, refresh=refresh)
-    ledgers = {key: row.ledger_name for key, row in balances.items() if row.group_name == service.debtors_group}
+    balances, group_source, _problem = tally_cache.group_balances(service, session, refresh=refresh, actor=actor)
+    ledgers = {key: row.ledger_name for key, row in balances.items() if row.group_name == service.debtors_key}
     mappings = ledger_mapping.all_mappings(session, ledgers)
     mine = next((m for m in mappings if m.retailer_code == retailer_code.strip()), None)
     if mine is None:

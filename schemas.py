@@ -28,7 +28,10 @@ class HealthRead(BaseModel):
     status: str
     database: str
     version: str
-    tally: str = Field(description="reachable | unreachable | busy: Tally is optional and never fails the check")
+    tally: str = Field(description="reachable | unreachable | unknown: what the service last saw of Tally "
+                                   "(this check never calls Tally); Tally is optional and never fails the check")
+    tally_seen_at: datetime | None = Field(default=None, description="When the service last heard from (or failed "
+                                                                     "to reach) Tally")
 
 
 class ORMRead(BaseModel):
@@ -281,6 +284,7 @@ class BalanceRead(BaseModel):
     source: str = Field(description="live | cache | stale_cache")
     fetched_at: datetime
     age_seconds: int
+    stale_reason: str | None = Field(default=None, description="Why a stale_cache value was served: what Tally did")
 
 
 class LedgerRead(BalanceRead):
@@ -314,6 +318,8 @@ class TallyCounters(BaseModel):
     tally_requests: int
     tally_errors: int
     names_lost: int
+    breaker_skips: int = Field(description="Asks answered without trying Tally, because it failed moments ago")
+    busy_skips: int = Field(description="Asks answered from the cache because enough callers already wait on Tally")
 
 
 class TallyStatus(BaseModel):
@@ -327,6 +333,8 @@ class TallyStatus(BaseModel):
     cache_entries: int
     oldest_entry_age_seconds: int | None
     ttl_minutes: float
+    deadline_seconds: float = Field(description="Longest wait for Tally when a cached value can answer instead")
+    breaker_seconds: float = Field(description="How long a Tally failure is remembered before Tally is asked again")
     counters: TallyCounters
 
 
@@ -408,7 +416,7 @@ class UnmatchedRetailer(BaseModel):
 
 class BalanceUnavailable(BaseModel):
     retailer_codes: list[str]
-    ledger_name: str
+    ledger_name: str | None = Field(description="null when no ledger could be matched because Tally is unread")
     stock_units: int
     reason: str
 

@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     tally_debtors_group: str = "Sundry Debtors"
     tally_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     tally_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # The whole answer (connect included) for callers that can answer from the cache instead;
+    # callers with nothing cached wait up to the read timeout.
+    tally_deadline_seconds: float = Field(default=10.0, gt=0, le=600)
+    # How long a Tally failure is remembered (no request reaches Tally meanwhile); 0 = not at all.
+    tally_breaker_seconds: float = Field(default=30.0, ge=0, le=3600)
+    # Callers per process that may wait on Tally at once; more are answered from the cache.
+    tally_waiters: int = Field(default=4, ge=1, le=64)
     # Minutes may be fractional so a test can watch an entry expire in a second.
     cache_ttl_minutes: float = Field(default=120.0, gt=0)
     prm_file_path: Path = Path("./prm_imei_sample.xlsx")

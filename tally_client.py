@@ -4,15 +4,18 @@ transport half (`TallyClient`). Section numbers (§) refer to ../shared/docs/tal
 Only `tally_cache.py` uses `TallyClient`; routes ask the cache.
 """
 
+import http.client
 import re
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
-import requests
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
@@ -25,6 +28,7 @@ UNKNOWN_REQUEST = "Unknown Request"
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # §9.7: bound what we read; a group of thousands is a few MB
 SUNDRY_DEBTORS = "sundry debtors"
 COLLECTION_ID = "PartyBalances"
+TALLY_ROOTS = ("ENVELOPE", "RESPONSE")  # §4, §6: a document with any other root is not Tally speaking
 
 
 # --- pure half: requests ------------------------------------------------------------------------
@@ -144,7 +148,11 @@ def _text(element: Element | None) -> str:
 
 
 def raise_for_tally_error(root: Element) -> None:
-    """§6: HTTP 200 carries errors too: Unknown Request, the banner, LINEERROR, EXCEPTION, STATUS 0."""
+    """§6: HTTP 200 carries errors too: Unknown Request, the banner, LINEERROR, EXCEPTION, STATUS 0.
+
+    A document that is neither an ENVELOPE nor a RESPONSE (an HTML page from a router, §11's bare
+    ERRORMSG) is not an empty answer: read as one, it would empty the cache of the whole group.
+    """
     if root.tag == "RESPONSE":
         message = " ".join(_text(root).split())
         if BANNER_TEXT.lower() in message.lower():
@@ -153,6 +161,10 @@ def raise_for_tally_error(root: Element) -> None:
         if UNKNOWN_REQUEST.lower() in message.lower():
             raise TallyError("Tally did not understand the request (Unknown Request, cannot be processed).")
         raise TallyError(f"Tally answered: {message[:300]}")
+    if root.tag.upper() not in TALLY_ROOTS:
+        text = " ".join("".join(root.itertext()).split())[:200]
+        raise TallyError(f"Tally's answer is not Tally XML (it starts with <{root.tag[:40]}>{': ' + text if text else ''}); "
+                         "check that TALLY_HOST points at Tally's XML port.")
     for tag in ("LINEERROR", "EXCEPTION"):
         found = root.find(f".//{tag}")
         if found is not None:
@@ -237,71 +249,151 @@ def read_balances(body: bytes, content_type: str | None) -> list[LedgerBalance]:
 # --- transport half -----------------------------------------------------------------------------
 
 
+@dataclass
+class _Answer:
+    status: int
+    content_type: str | None
+    body: bytes
+
+
 class TallyClient:
-    """One connection pool and one lock: Tally answers one request at a time (§1)."""
+    """Talks to Tally with one overall deadline per request (connect + the whole answer).
+
+    Plain `http.client` rather than requests: requests' read timeout restarts on every byte, so a
+    Tally that trickles one byte a second never times out, and urllib3 blocks until its buffer
+    fills. Here a watchdog shuts the socket at the deadline, whatever phase the request is in.
+    The lock keeps one request at a time inside this process (§1); tally_cache adds the lock
+    shared by every process.
+    """
 
     def __init__(self, base_url: str, company: str = "", *, connect_timeout: float = 5.0,
                  read_timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.company = company
-        self.timeout = (connect_timeout, read_timeout)
-        self._session = requests.Session()
-        self._session.trust_env = False  # never route Tally traffic through a proxy from the environment
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout  # the longest any one request may take, unless told less
+        parts = urlsplit(self.base_url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port or (443 if self._https else 80)
+        self._path = parts.path or "/"
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._session.close()
+        """Nothing is kept open between requests (one connection per request)."""
 
     def _unreachable(self) -> TallyUnavailable:
         return TallyUnavailable(f"Tally is not reachable at {self.base_url}: is it running with the XML port enabled?")
 
-    def _post(self, xml: str) -> tuple[bytes, str | None]:
-        with self._lock:
-            try:
-                response = self._session.post(self.base_url + "/", data=encode_request(xml), headers=REQUEST_HEADERS,
-                                              timeout=self.timeout, stream=True)
-                chunks, size = [], 0
-                for chunk in response.iter_content(64 * 1024):
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise TallyError(f"Tally's answer is larger than {MAX_RESPONSE_BYTES // 1024**2} MB; not read.")
-                    chunks.append(chunk)
-                response.close()
-            except requests.ConnectTimeout:
-                raise TallyUnavailable(f"Tally at {self.base_url} did not accept a connection within "
-                                       f"{self.timeout[0]:g} s.") from None
-            except requests.ConnectionError as exc:
-                if "Read timed out" in str(exc):
-                    raise self._timed_out() from None
-                raise self._unreachable() from None
-            except requests.Timeout:
-                raise self._timed_out() from None
-        if response.status_code != 200:
-            raise TallyError(f"Tally answered HTTP {response.status_code}.")
-        return b"".join(chunks), response.headers.get("Content-Type")
-
-    def _timed_out(self) -> TallyUnavailable:
-        return TallyUnavailable(f"Tally at {self.base_url} did not answer within {self.timeout[1]:g} s: it may be busy "
+    def _timed_out(self, seconds: float) -> TallyUnavailable:
+        return TallyUnavailable(f"Tally at {self.base_url} did not answer within {round(seconds, 1):g} s: it may be busy "
                                 "or a dialog may be open on the Tally screen.")
+
+    def _exchange(self, method: str, body: bytes | None, timeout: float | None) -> _Answer:
+        """One request and its whole answer, all within `timeout` seconds (default: the read timeout)."""
+        limit = self.read_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        if not self._lock.acquire(timeout=max(limit, 0.0)):
+            raise TallyUnavailable(f"Tally at {self.base_url} is still answering another request after {limit:g} s.")
+        try:
+            return self._exchange_locked(method, body, limit, deadline)
+        finally:
+            self._lock.release()
+
+    def _exchange_locked(self, method: str, body: bytes | None, limit: float, deadline: float) -> _Answer:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timed_out(limit)
+        connection_class = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        connection = connection_class(self._host, self._port, timeout=min(self.connect_timeout, remaining))
+        expired = threading.Event()
+        watchdog: threading.Timer | None = None
+        try:
+            try:
+                connection.connect()
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise self._timed_out(limit) from None
+                raise TallyUnavailable(f"Tally at {self.base_url} did not accept a connection within "
+                                       f"{self.connect_timeout:g} s.") from None
+            sock = connection.sock
+            assert sock is not None
+            remaining = deadline - time.monotonic()
+            sock.settimeout(max(remaining, 0.001))
+
+            def cut_off() -> None:  # from the timer's thread: unblocks whatever read is waiting
+                expired.set()
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+            watchdog = threading.Timer(max(remaining, 0.0), cut_off)
+            watchdog.daemon = True
+            watchdog.start()
+            headers = dict(REQUEST_HEADERS) if body is not None else {}
+            connection.request(method, self._path, body=body, headers=headers)
+            response = connection.getresponse()
+            declared = response.getheader("Content-Length")
+            chunks, size = [], 0
+            while True:
+                chunk = response.read1(64 * 1024)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise TallyError(f"Tally's answer is larger than {MAX_RESPONSE_BYTES // 1024**2} MB; not read.")
+                chunks.append(chunk)
+            if expired.is_set():
+                raise self._timed_out(limit)
+            if declared is not None and declared.isdigit() and size < int(declared):
+                raise TallyUnavailable(f"Tally's answer was cut short: {size} of {int(declared)} bytes arrived "
+                                       "before the connection closed.")
+            return _Answer(response.status, response.getheader("Content-Type"), b"".join(chunks))
+        except (TallyError, TallyUnavailable):
+            raise
+        except ConnectionRefusedError:
+            raise self._unreachable() from None
+        except (OSError, http.client.HTTPException) as exc:
+            if expired.is_set() or isinstance(exc, TimeoutError):
+                raise self._timed_out(limit) from None
+            if isinstance(exc, socket.gaierror):
+                raise self._unreachable() from None
+            raise TallyUnavailable(f"Tally at {self.base_url} broke off its answer ({type(exc).__name__}).") from None
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            connection.close()
+
+    def _post(self, xml: str, timeout: float | None) -> tuple[bytes, str | None]:
+        answer = self._exchange("POST", encode_request(xml), timeout)
+        if answer.status != 200:
+            raise TallyError(f"Tally answered HTTP {answer.status}, not an XML answer.")
+        if "html" in (answer.content_type or "").lower():
+            raise TallyError("Tally's port answered with an HTML page, not Tally XML: check that TALLY_HOST "
+                             "points at Tally's XML port and not a router or web server.")
+        return answer.body, answer.content_type
 
     def probe(self, timeout: float = 1.0) -> str:
         """§1: `GET /` answers the banner. 'reachable', 'unreachable' or 'busy' (a read is under way)."""
         if not self._lock.acquire(blocking=False):
             return "busy"
+        self._lock.release()
         try:
-            response = self._session.get(self.base_url + "/", timeout=(timeout, timeout))
-            return "reachable" if BANNER_TEXT.lower() in response.text.lower() else "unreachable"
-        except requests.RequestException:
+            answer = self._exchange("GET", None, timeout)
+        except (TallyError, TallyUnavailable):
             return "unreachable"
-        finally:
-            self._lock.release()
+        text = decode_response(answer.body, answer.content_type)
+        return "reachable" if BANNER_TEXT.lower() in text.lower() else "unreachable"
 
-    def group_balances(self, group: str, as_of: date | None = None) -> list[LedgerBalance]:
-        body, content_type = self._post(build_group_balances_request(company=self.company, group=group, as_of=as_of))
+    def group_balances(self, group: str, as_of: date | None = None, *, timeout: float | None = None
+                       ) -> list[LedgerBalance]:
+        body, content_type = self._post(build_group_balances_request(company=self.company, group=group, as_of=as_of),
+                                        timeout)
         return read_balances(body, content_type)
 
-    def ledger_balance(self, ledger: str, as_of: date | None = None) -> LedgerBalance | None:
-        body, content_type = self._post(build_ledger_request(company=self.company, ledger=ledger, as_of=as_of))
+    def ledger_balance(self, ledger: str, as_of: date | None = None, *, timeout: float | None = None
+                       ) -> LedgerBalance | None:
+        body, content_type = self._post(build_ledger_request(company=self.company, ledger=ledger, as_of=as_of), timeout)
         wanted = normalise_name(ledger)
         return next((balance for balance in read_balances(body, content_type) if balance.key == wanted), None)
-

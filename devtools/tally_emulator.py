@@ -1,11 +1,14 @@
 """A loopback Tally: speaks enough of the XML-over-HTTP protocol for tests and the demo.
 
-    python devtools/tally_emulator.py --port 9000 [--ledgers devtools/tally_sample.json]
+    python devtools/tally_emulator.py --port 9000 [--ledgers devtools/tally_sample.json] [--fault trickle]
 
 Answers Object (one ledger) and Collection (a group, with sub-groups) exports and the company
 list, mirrors the request's charset, sends `&#4;` where Tally does, answers `Unknown Request`
 to malformed XML or a charset mismatch and STATUS 0 + LINEERROR to an unknown company, and has
-fault switches for tests: delay, hang (accept, then silence), and refuse (stop listening).
+fault switches for tests: delay, hang (accept, then silence, as with a dialog open on Tally's
+screen), refuse (stop listening), and the bad days of a flaky LAN (`fault`): trickle (the answer
+one byte every `trickle_seconds`), cut (a Content-Length longer than the body, then close),
+http500, and html (a web page where Tally's XML should be).
 It binds to 127.0.0.1 only. See ../shared/docs/tally-xml.md §10.
 """
 
@@ -23,6 +26,8 @@ from xml.sax.saxutils import escape
 
 BANNER = "<RESPONSE>TallyPrime Server is Running</RESPONSE>"
 UNKNOWN = "<RESPONSE>Unknown Request, cannot be processed</RESPONSE>"
+FAULTS = ("hang", "trickle", "cut", "http500", "html")
+HTML_PAGE = b"<html><head><title>Router login</title></head><body><h1>Please sign in</h1></body></html>"
 
 
 @dataclass
@@ -74,7 +79,10 @@ class TallyState:
         self.hang = threading.Event()  # set: accept requests, never answer until released
         self.release = threading.Event()
         self.serial = threading.Lock()  # Tally answers one request at a time
-        self.requests = 0
+        self.requests = 0  # POSTs that reached the emulator (counted on arrival, before waiting their turn)
+        self.gets = 0
+        self.fault: str | None = None  # one of FAULTS besides hang (which is the `hang` event)
+        self.trickle_seconds = 1.0
         self.bom = False  # answer UTF-16 with a BOM (real Tally does both)
         self.canned: tuple[bytes, str] | None = None  # a fixed answer (body, content type)
         self.lock = threading.Lock()
@@ -86,8 +94,23 @@ class TallyState:
         self.hang.clear()
         self.release = threading.Event()
         self.requests = 0
+        self.gets = 0
+        self.fault = None
+        self.trickle_seconds = 1.0
         self.bom = False
         self.canned = None
+
+    def set_fault(self, fault: str | None) -> None:
+        """Switch to one bad-day mode (None: a good day again)."""
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        if fault == "hang":
+            self.hang.set()
+        else:
+            self.hang.clear()
+            self.release.set()
+            self.release = threading.Event()
+        self.fault = None if fault == "hang" else fault
 
     @property
     def active(self) -> Company:
@@ -173,16 +196,47 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, body: bytes, content_type: str) -> None:
-        self.send_response(200)
+        fault = self.server.state.fault
+        status = 500 if fault == "http500" else 200
+        if fault == "http500":
+            body, content_type = b"Internal Server Error", "text/plain"
+        elif fault == "html":
+            body, content_type = HTML_PAGE, "text/html; charset=utf-8"
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(body) + (len(body) + 100 if fault == "cut" else 0)))
         # One connection per request, so a stopped emulator really refuses the next one.
         self.send_header("Connection", "close")
         self.close_connection = True
         self.end_headers()
+        if fault == "cut":
+            self.wfile.write(body[:len(body) // 2])
+            return
+        if fault == "trickle":
+            self._trickle(body)
+            return
         self.wfile.write(body)
 
+    def _trickle(self, body: bytes) -> None:
+        state = self.server.state
+        for index in range(len(body)):
+            if state.fault != "trickle":  # switched back to a good day: send the rest at once
+                self.wfile.write(body[index:])
+                return
+            try:
+                self.wfile.write(body[index:index + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                return
+            time.sleep(state.trickle_seconds)
+
     def do_GET(self) -> None:
+        state = self.server.state
+        with state.lock:
+            state.gets += 1
+        if state.hang.is_set():
+            state.release.wait(60)
+            return
         charset = "utf-16" if "utf-16" in self.headers.get("Content-Type", "").lower() else "utf-8"
         body = BANNER.encode("utf-16-le" if charset == "utf-16" else "utf-8")
         self._send(body, f"text/xml; charset={charset}")
@@ -191,9 +245,9 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        with state.lock:
+            state.requests += 1
         with state.serial:
-            with state.lock:
-                state.requests += 1
             if state.hang.is_set():
                 state.release.wait(60)
                 return
@@ -249,8 +303,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--ledgers", type=Path, help="JSON with companies, groups and ledgers (see tally_sample.json)")
+    parser.add_argument("--fault", choices=FAULTS, help="misbehave from the start, as on a bad day")
     args = parser.parse_args()
     state = TallyState(load_companies(args.ledgers) if args.ledgers else None)
+    state.set_fault(args.fault)
     server = TallyServer(args.port, state)
     print(f"Tally emulator on {server.url} (companies: {', '.join(c.name for c in state.companies)}); Ctrl-C stops it")
     try:

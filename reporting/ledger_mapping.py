@@ -14,7 +14,7 @@ import errors
 from database import begin_write
 import tally_cache
 from access.actor import SYSTEM, Actor
-from models import Retailer, TallyLedgerCache
+from models import Retailer
 from kit.paging import PageParams
 from kit.cells import cell_text
 from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
@@ -27,7 +27,7 @@ from reporting.ledger_matching import Mapping, fuzzy_index, resolve, suggest
 def known_ledgers(service: TallyService, session: Session) -> dict[str, str]:
     """Debtors-group ledgers (refreshed from Tally when stale, cached ones when Tally is down)."""
     rows, _source, _problem = tally_cache.group_balances(service, session)
-    return {key: row.ledger_name for key, row in rows.items() if row.group_name == service.debtors_group}
+    return {key: row.ledger_name for key, row in rows.items() if row.group_name == service.debtors_key}
 
 
 def all_mappings(session: Session, ledgers: dict[str, str]) -> list[Mapping]:
@@ -48,43 +48,49 @@ def list_mappings(service: TallyService, session: Session, *, page: PageParams, 
         total=len(mappings), limit=page.limit, offset=page.offset, ledgers_known=len(ledgers))
 
 
-def _ledger_exists(service: TallyService, session: Session, name: str, ledgers: dict[str, str]) -> str | None:
-    """Tally's spelling of `name` when the cache or Tally knows it; None when neither does."""
-    key = normalise_name(name)
-    if key in ledgers:
-        return ledgers[key]
-    row = session.get(TallyLedgerCache, key)
-    if row is not None:
-        return row.ledger_name
-    try:
-        return tally_cache.get_balance(service, session, ledger=name).ledger
-    except errors.NotFound:
-        return None
-    except (errors.TallyUnavailable, errors.TallyError):
-        return None  # cannot confirm it: refuse rather than map to a ledger nobody has seen
+def _known_spellings(service: TallyService, session: Session, wanted: list[str], actor: Actor
+                     ) -> tuple[dict[str, str], dict[str, str]]:
+    """(every cached ledger's spelling by key, the debtors group's) with at most one Tally read.
+
+    Names the cache does not know are checked by reading the debtors group once (a ledger made
+    in Tally a minute ago is then found), never one request per name. When Tally cannot be read,
+    unknown names cannot be checked: that is a 503 naming Tally, not "no such ledger".
+    """
+    rows, source, problem = tally_cache.group_balances(service, session)
+    unknown = [name for name in wanted if normalise_name(name) not in rows]
+    if unknown and problem is None and source != "live":
+        rows, source, problem = tally_cache.group_balances(service, session, refresh=True, actor=actor)
+        unknown = [name for name in wanted if normalise_name(name) not in rows]
+    if unknown and problem is not None:
+        shown = ", ".join(repr(name) for name in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise errors.TallyUnavailable(f"Tally could not be read, so {len(unknown)} ledger name(s) could not be checked "
+                                      f"({shown}); nothing was saved. Tally said: {problem}")
+    spellings = {key: row.ledger_name for key, row in rows.items()}
+    debtors = {key: row.ledger_name for key, row in rows.items() if row.group_name == service.debtors_key}
+    return spellings, debtors
 
 
 def _assign(service: TallyService, session: Session, items: list[LedgerAssignmentItem],
             locations: list[list[str | int]], actor: Actor) -> LedgerAssignmentResult:
-    ledgers = known_ledgers(service, session)
+    names = [check_name(item.ledger_name, field=[*loc, "ledger_name"]) if item.ledger_name else None
+             for item, loc in zip(items, locations)]
+    spellings, ledgers = _known_spellings(service, session, [name for name in names if name], actor)
     fuzzy = fuzzy_index(ledgers)
     problems: list[errors.ErrorItem] = []
     changes: list[tuple[Retailer, str | None]] = []
-    for item, loc in zip(items, locations):
+    for item, loc, wanted in zip(items, locations, names):
         retailer = session.get(Retailer, item.retailer_code)
         if retailer is None:
             problems.append(errors.item([*loc, "retailer_code"], f"there is no retailer {item.retailer_code!r}", "not_found"))
             continue
-        wanted = item.ledger_name or None
         if wanted is not None:
-            wanted = check_name(wanted, field=[*loc, "ledger_name"])
-            spelled = _ledger_exists(service, session, wanted, ledgers)
+            spelled = spellings.get(normalise_name(wanted))
             if spelled is None:
                 closest = suggest(wanted, item.retailer_code, ledgers, fuzzy)
                 hint = f"; closest: {', '.join(closest)}" if closest else ""
                 problems.append(errors.item([*loc, "ledger_name"],
-                                            f"Tally has no ledger named {wanted!r} (checked the cache and Tally){hint}",
-                                            "unknown_ledger"))
+                                            f"Tally has no ledger named {wanted!r} in the group {service.debtors_group!r} "
+                                            f"(read from Tally just now){hint}", "unknown_ledger"))
                 continue
             wanted = spelled
         changes.append((retailer, wanted))

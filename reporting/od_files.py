@@ -80,7 +80,7 @@ def _od_report_workbook(report: OdReport) -> Any:
          [[inert_text(u.retailer_code), inert_text(u.retailer_name), u.stock_units, inert_text(u.reason)]
           for u in report.unmatched_retailers]),
         ("Balance unavailable", ["Retailer code(s)", "Tally ledger", "Stock units", "Reason"],
-         [[inert_text(", ".join(b.retailer_codes)), inert_text(b.ledger_name), b.stock_units, inert_text(b.reason)]
+         [[inert_text(", ".join(b.retailer_codes)), inert_text(b.ledger_name or ""), b.stock_units, inert_text(b.reason)]
           for b in report.balance_unavailable]),
         ("Credit balances (we owe them)", ["Retailer code(s)", "Tally ledger", "Balance", "Stock value"],
          [[inert_text(", ".join(c.retailer_codes)), inert_text(c.ledger_name), c.closing_balance, c.stock_value]

@@ -10,7 +10,7 @@ from reporting import ledger_mapping
 import reports
 from database import SessionDep
 from kit.files import XLSX_TYPE
-from routers.deps import VIEWER, XLSX_RESPONSE, AccountsDep, AmountQuery, PageDep, error_responses, file_response, json_or_file
+from routers.deps import VIEWER, XLSX_RESPONSE, AccountsDep, AmountQuery, PageDep, ViewerDep, error_responses, file_response, json_or_file
 from routers.tally import TallyDep
 from schemas import (
     LedgerAssignment,
@@ -23,30 +23,33 @@ from schemas import (
 )
 
 router = APIRouter(tags=["reports"])
-Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache.")]
+Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache (accounts role; audited).")]
 Code = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/reports/negative", summary="Retailers who owe more than their stock is worth (OD), highest first",
             response_model=OdReport, responses={**error_responses(422),
-                                                200: {"content": {"application/json": {}, XLSX_TYPE: {}, "text/csv": {}}}},
-            dependencies=[VIEWER])
+                                                200: {"content": {"application/json": {}, XLSX_TYPE: {}, "text/csv": {}}}})
 async def negative_report(
     tally: TallyDep,
     session: SessionDep,
+    actor: ViewerDep,
     min_od: Annotated[AmountQuery, Query(description="Only rows owing at least this much: 100000 or 1,00,000")] = None,
     retailer_code: Annotated[str | None, Query(max_length=64)] = None,
     refresh: Refresh = False,
     format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",
 ) -> Response:
     return json_or_file(await run_in_threadpool(reports.negative_report_in_format, tally, session, format=format,
-                                                min_od=min_od, retailer_code=retailer_code, refresh=refresh))
+                                                min_od=min_od, retailer_code=retailer_code, refresh=refresh,
+                                                actor=actor))
 
 
 @router.get("/reports/negative/{retailer_code}", summary="One retailer's OD explained: stock by goods, ledger, balance",
-            response_model=OdDrillDown, responses=error_responses(404, 422), dependencies=[VIEWER])
-async def negative_drill_down(tally: TallyDep, session: SessionDep, retailer_code: Code, refresh: Refresh = False) -> OdDrillDown:
-    return await run_in_threadpool(reports.drill_down, tally, session, retailer_code=retailer_code, refresh=refresh)
+            response_model=OdDrillDown, responses=error_responses(404, 422))
+async def negative_drill_down(tally: TallyDep, session: SessionDep, actor: ViewerDep, retailer_code: Code,
+                              refresh: Refresh = False) -> OdDrillDown:
+    return await run_in_threadpool(reports.drill_down, tally, session, retailer_code=retailer_code, refresh=refresh,
+                                   actor=actor)
 
 
 @router.get("/admin/ledger-mapping", summary="Every retailer's Tally ledger, how it was matched, suggestions",
@@ -61,14 +64,14 @@ async def list_ledger_mapping(
 
 
 @router.post("/admin/ledger-mapping", summary="Set many retailers' ledgers at once (all or nothing)",
-             response_model=LedgerAssignmentResult, responses=error_responses(422))
+             response_model=LedgerAssignmentResult, responses=error_responses(422, 503))
 def set_ledger_mappings(tally: TallyDep, session: SessionDep, actor: AccountsDep,
                         body: LedgerAssignmentRequest) -> LedgerAssignmentResult:
     return ledger_mapping.set_many(tally, session, items=body.mappings, actor=actor)
 
 
 @router.put("/admin/retailers/{code}/ledger", summary="Set or clear one retailer's Tally ledger",
-            response_model=LedgerMappingRead, responses=error_responses(404, 422))
+            response_model=LedgerMappingRead, responses=error_responses(404, 422, 503))
 def set_retailer_ledger(tally: TallyDep, session: SessionDep, actor: AccountsDep, code: Code,
                         body: LedgerAssignment) -> LedgerMappingRead:
     return ledger_mapping.set_ledger(tally, session, code=code, ledger_name=body.ledger_name, actor=actor)
@@ -82,7 +85,7 @@ def ledger_mapping_sheet(tally: TallyDep, session: SessionDep) -> Response:
 
 
 @router.post("/admin/ledger-mapping/upload", summary="Apply an edited mapping sheet (all or nothing)",
-             response_model=LedgerAssignmentResult, responses=error_responses(400, 413, 415, 422))
+             response_model=LedgerAssignmentResult, responses=error_responses(400, 413, 415, 422, 503))
 def upload_ledger_mapping(
     tally: TallyDep, session: SessionDep, actor: AccountsDep,
     file: Annotated[UploadFile, File(description="The mapping sheet: Retailer Code and Tally Ledger columns")],

@@ -22,5 +22,5 @@ def root() -> RootRead:
     responses={503: {"model": HealthRead, "description": "The database is unreachable."}},
 )
 def get_health(request: Request) -> JSONResponse:
-    report = health.check(request.app.state.engine, request.app.state.tally.client)
+    report = health.check(request.app.state.engine, request.app.state.tally)
     return JSONResponse(report.model_dump(mode="json", exclude_none=True), status_code=200 if report.status == "ok" else 503)

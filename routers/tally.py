@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from kit import lanes
 import tally_cache
 from database import SessionDep
-from routers.deps import VIEWER, AccountsDep, PageDep, error_responses
+from routers.deps import VIEWER, AccountsDep, PageDep, ViewerDep, error_responses
 from schemas import (
     BalanceRead,
     CacheEntryRead,
@@ -27,32 +27,35 @@ async def get_tally(request: Request) -> TallyService:
 
 
 TallyDep = Annotated[TallyService, Depends(get_tally)]
-Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache.")]
+Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache (accounts role; audited).")]
 
 
 @router.get("/tally/closing-balance", summary="One ledger's closing balance (positive = owes us)",
-            response_model=BalanceRead, responses=error_responses(404, 422, 502, 503), dependencies=[VIEWER])
+            response_model=BalanceRead, responses=error_responses(404, 422, 502, 503))
 async def closing_balance(
     tally: TallyDep,
     session: SessionDep,
+    actor: ViewerDep,
     ledger: Annotated[str, Query(min_length=1, max_length=255, description="Ledger name as in Tally, any case")],
     refresh: Refresh = False,
 ) -> BalanceRead:
-    return await run_in_threadpool(tally_cache.get_balance, tally, session, ledger=ledger, refresh=refresh)
+    return await run_in_threadpool(tally_cache.get_balance, tally, session, ledger=ledger, refresh=refresh,
+                                   actor=actor)
 
 
 @router.get("/tally/ledgers", summary="Ledgers of a group with their balances", response_model=LedgerPage,
-            responses=error_responses(422, 502, 503), dependencies=[VIEWER])
+            responses=error_responses(422, 502, 503))
 async def list_ledgers(
     tally: TallyDep,
     session: SessionDep,
+    actor: ViewerDep,
     page: PageDep,
     group: Annotated[str | None, Query(max_length=255, description="Default: TALLY_DEBTORS_GROUP")] = None,
     refresh: Refresh = False,
     search: Annotated[str | None, Query(max_length=255, description="Part of the ledger's name, any case")] = None,
 ) -> LedgerPage:
     return await run_in_threadpool(tally_cache.list_ledgers, tally, session, page=page, group=group, refresh=refresh,
-                                   search=search)
+                                   search=search, actor=actor)
 
 
 @router.get("/tally/status", summary="Is Tally reachable; last success and error; cache counters",

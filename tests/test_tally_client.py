@@ -1,5 +1,6 @@
 """The Tally client: pure parsing with literal strings, then the transport against the emulator."""
 
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -123,6 +124,10 @@ class TestParsing:
 
         assert balance.name_lost
 
+    def test_a_well_formed_document_that_is_not_tally_xml_is_an_error(self) -> None:
+        with pytest.raises(TallyError, match="not Tally XML .it starts with <html>: Router login"):
+            raise_for_tally_error(parse_document("<html><head><title>Router login</title></head><body/></html>"))
+
     @pytest.mark.parametrize(("xml", "message"), [
         ("<RESPONSE>Unknown Request, cannot be processed</RESPONSE>", "did not understand the request"),
         ("<RESPONSE>TallyPrime Server is Running</RESPONSE>", "'Server is Running' banner"),
@@ -224,6 +229,34 @@ class TestOverHttp:
 
         with pytest.raises(TallyUnavailable, match="did not answer within 0.5 s"):
             TallyClient(tally.url, TALLY_COMPANY, read_timeout=0.5).group_balances("Sundry Debtors")
+
+    def test_a_trickling_tally_times_out_at_the_overall_deadline(self, tally: TallyServer) -> None:
+        tally.state.set_fault("trickle")
+        tally.state.trickle_seconds = 0.02  # a byte every 20 ms: each read gets data, the whole never arrives
+        started = time.perf_counter()
+
+        with pytest.raises(TallyUnavailable, match="did not answer within 0.5 s"):
+            TallyClient(tally.url, TALLY_COMPANY).group_balances("Sundry Debtors", timeout=0.5)
+
+        assert time.perf_counter() - started < 1.5
+
+    def test_an_answer_cut_short_of_its_content_length_is_unavailable(self, tally: TallyServer) -> None:
+        tally.state.set_fault("cut")
+
+        with pytest.raises(TallyUnavailable, match=r"Tally's answer was cut short: \d+ of \d+ bytes arrived"):
+            TallyClient(tally.url, TALLY_COMPANY).group_balances("Sundry Debtors")
+
+    def test_an_http_500_is_a_tally_error(self, tally: TallyServer) -> None:
+        tally.state.set_fault("http500")
+
+        with pytest.raises(TallyError, match="Tally answered HTTP 500"):
+            TallyClient(tally.url, TALLY_COMPANY).group_balances("Sundry Debtors")
+
+    def test_an_html_page_is_a_tally_error_not_an_empty_group(self, tally: TallyServer) -> None:
+        tally.state.set_fault("html")
+
+        with pytest.raises(TallyError, match="HTML page, not Tally XML"):
+            TallyClient(tally.url, TALLY_COMPANY).group_balances("Sundry Debtors")
 
     def test_the_probe_reads_the_banner(self, tally: TallyServer, own_tally: TallyServer) -> None:
         url = own_tally.url
