@@ -12,8 +12,9 @@
   after it, while the last outcome is still a failure, callers with a cache get it at once and
   one read retries in the background.
 - Tally requests run on a pool of their own (`kit.flights`): callers that need the same read
-  share it (single flight), at most TALLY_WAITERS callers per process wait on Tally, and one
-  request at a time reaches Tally across every process sharing the database (`kit.process_lock`).
+  share it (single flight), at most TALLY_WAITERS callers per process wait on Tally (the rest get
+  the cache at once, or with nothing cached a 503 after a second), and one request at a time
+  reaches Tally across every process sharing the database (`kit.process_lock`).
 - Group names compare normalised (case and spaces folded): `group_name` holds the normalised
   name, so no caller's spelling can relabel the cache.
 """
@@ -183,6 +184,9 @@ def _ask_tally(service: TallyService, key: str, what: str, fetch: Callable[[floa
         return service.flights.wait(future, timeout=seconds + GRACE_SECONDS, can_skip=can_skip)
     except FlightBusy:
         service.count("busy_skips")
+        if not can_skip:
+            raise errors.TallyUnavailable("Tally is slow to answer and enough requests of this service already "
+                                          "wait for it; try again in a moment.") from None
         raise errors.TallyUnavailable("Tally is busy answering other requests of this service; "
                                       "try again in a moment.") from None
     except FlightTimeout:

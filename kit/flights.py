@@ -28,7 +28,8 @@ class FlightTimeout(Exception):
 
 
 class Flights:
-    def __init__(self, *, threads: int, waiters: int, name: str) -> None:
+    def __init__(self, *, threads: int, waiters: int, name: str, slotless_wait: float = 1.0) -> None:
+        self.slotless_wait = slotless_wait
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
         self._slots = threading.BoundedSemaphore(waiters)
         # Reentrant: a flight that is already over when its callback is added runs the callback
@@ -55,13 +56,20 @@ class Flights:
             return bool(self._running) if key is None else key in self._running
 
     def wait(self, future: Future[T], *, timeout: float, can_skip: bool) -> T:
-        """The flight's result within `timeout` s; `can_skip`: raise FlightBusy rather than queue for a slot."""
+        """The flight's result within `timeout` s.
+
+        Every waiting slot taken: `can_skip` callers get FlightBusy at once; the others wait on the
+        flight a short while (a good day's read is over by then) and then get FlightBusy too.
+        """
         if future.done():
             return future.result()
         if not self._slots.acquire(blocking=False):
             if can_skip:
                 raise FlightBusy()
-            return self._result(future, timeout)  # nothing else to answer with: wait on the flight itself
+            try:
+                return self._result(future, min(timeout, self.slotless_wait))
+            except FlightTimeout:
+                raise FlightBusy() from None
         try:
             return self._result(future, timeout)
         finally:

@@ -361,3 +361,18 @@ def wait_until(condition: Any, seconds: float = 5) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_callers_with_nothing_cached_beyond_the_waiting_slots_get_a_503_within_a_second(
+        database_url: str, own_tally: TallyServer) -> None:
+    with open_client(bad_day_settings(database_url, own_tally, tally_waiters=1, tally_read_timeout_seconds=3)) as client:
+        own_tally.state.set_fault("hang")
+        waiting = threading.Thread(target=lambda: client.get("/tally/closing-balance", params={"ledger": SHARMA}))
+        waiting.start()
+        wait_until(lambda: own_tally.state.requests == 1)
+
+        code, body, took = ask(client, "Verma Telecom")
+        waiting.join(10)
+
+    assert code == 503 and body["detail"].startswith("Tally is slow to answer and enough requests of this service")
+    assert took < 2
