@@ -28,10 +28,8 @@ class HealthRead(BaseModel):
     status: str
     database: str
     version: str
-    tally: str = Field(description="reachable | unreachable | unknown: what the service last saw of Tally "
-                                   "(this check never calls Tally); Tally is optional and never fails the check")
-    tally_seen_at: datetime | None = Field(default=None, description="When the service last heard from (or failed "
-                                                                     "to reach) Tally")
+    tally: str = Field(description="reachable | unreachable | unknown: as last seen; never calls Tally, never fails")
+    tally_seen_at: datetime | None = Field(default=None, description="When Tally was last heard from or missed")
 
 
 class ORMRead(BaseModel):
@@ -311,17 +309,6 @@ class CacheEntryRead(BaseModel):
     read_as: str = Field(description="group | ledger: how it was read")
 
 
-class TallyCounters(BaseModel):
-    hits: int
-    misses: int
-    stale_serves: int
-    tally_requests: int
-    tally_errors: int
-    names_lost: int
-    breaker_skips: int = Field(description="Asks answered without trying Tally, because it failed moments ago")
-    busy_skips: int = Field(description="Asks answered from the cache because enough callers already wait on Tally")
-
-
 class TallyStatus(BaseModel):
     host: str
     company: str
@@ -333,9 +320,8 @@ class TallyStatus(BaseModel):
     cache_entries: int
     oldest_entry_age_seconds: int | None
     ttl_minutes: float
-    deadline_seconds: float = Field(description="Longest wait for Tally when a cached value can answer instead")
-    breaker_seconds: float = Field(description="How long a Tally failure is remembered before Tally is asked again")
-    counters: TallyCounters
+    counters: dict[str, int] = Field(description="hits, misses, stale_serves, tally_requests, tally_errors, names_lost, "
+                                     "breaker_skips (Tally failed moments ago, not asked), busy_skips (enough wait)")
 
 
 class RefreshResult(BaseModel):

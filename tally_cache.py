@@ -3,20 +3,16 @@
 - Fresh entry (younger than CACHE_TTL_MINUTES): served from the cache.
 - Stale or missing: one live read of the whole group refreshes every ledger in it; a ledger
   outside the group is read on its own.
-- Tally down, hanging, cut short or refusing: the last cached value however old, marked
-  `stale_cache` with its age and the reason; with nothing cached, the Tally error itself (503
-  unreachable, 502 refused).
-- Deadlines: a caller with a cached value waits at most TALLY_DEADLINE_SECONDS for the whole
-  answer; one with nothing cached at most TALLY_READ_TIMEOUT_SECONDS.
-- Breaker: a failure is remembered for TALLY_BREAKER_SECONDS, and meanwhile nobody asks Tally;
-  after it, while the last outcome is still a failure, callers with a cache get it at once and
-  one read retries in the background.
-- Tally requests run on a pool of their own (`kit.flights`): callers that need the same read
-  share it (single flight), at most TALLY_WAITERS callers per process wait on Tally (the rest get
-  the cache at once, or with nothing cached a 503 after a second), and one request at a time
-  reaches Tally across every process sharing the database (`kit.process_lock`).
-- Group names compare normalised (case and spaces folded): `group_name` holds the normalised
-  name, so no caller's spelling can relabel the cache.
+- Tally down, hanging, cut short or refusing: the last cached value however old, `stale_cache`
+  with its age and the reason; with nothing cached, the Tally error (503 unreachable, 502 refused).
+- Deadlines: with a cached value a caller waits at most TALLY_DEADLINE_SECONDS for the whole
+  answer, with nothing cached at most TALLY_READ_TIMEOUT_SECONDS.
+- Breaker: a failure is remembered for TALLY_BREAKER_SECONDS (nobody asks Tally); after it, while
+  still failing, callers with a cache get it at once and one read retries in the background.
+- Reads run on a pool of their own (`kit.flights`), shared by callers needing the same read; at
+  most TALLY_WAITERS callers per process wait on Tally; one request at a time reaches Tally
+  across all processes sharing the database (`kit.process_lock`).
+- `group_name` holds the normalised group name, so no caller's spelling can relabel the cache.
 """
 
 import logging
@@ -40,15 +36,7 @@ from kit.flights import Breaker, FlightBusy, Flights, FlightTimeout
 from kit.process_lock import ProcessLock
 from models import TallyLedgerCache, utcnow
 from kit.paging import PageParams, paginate
-from schemas import (
-    BalanceRead,
-    CacheEntryRead,
-    LedgerPage,
-    LedgerRead,
-    RefreshResult,
-    TallyCounters,
-    TallyStatus,
-)
+from schemas import BalanceRead, CacheEntryRead, LedgerPage, LedgerRead, RefreshResult, TallyStatus
 from tally_client import LedgerBalance, TallyClient, check_name, normalise_name
 
 if TYPE_CHECKING:
@@ -60,9 +48,7 @@ R = TypeVar("R")
 TALLY_LOCK = "tally"  # one request at a time to Tally, across every process (§1 of tally-xml.md)
 POOL_THREADS = 2  # Tally answers one request at a time: one at work, one queued or retrying
 IN_CHUNK = 5000  # keys per IN (...): under SQLite's and PostgreSQL's parameter limits
-# A caller waits this much longer than the read's own deadline, so that it normally gets the
-# read's own outcome (and the breaker has recorded it) rather than a timeout of its own.
-GRACE_SECONDS = 0.25
+GRACE_SECONDS = 0.25  # callers outwait the read's deadline a little: they get its own outcome
 
 
 class CacheNotStored(errors.TallyUnavailable):
@@ -90,18 +76,6 @@ class TallyService:
     @property
     def debtors_key(self) -> str:
         return normalise_name(self.debtors_group)
-
-    @property
-    def last_success_at(self) -> datetime | None:
-        return self.breaker.last_success_at
-
-    @property
-    def last_error(self) -> str | None:
-        return self.breaker.last_failure.detail if self.breaker.last_failure else None
-
-    @property
-    def last_error_at(self) -> datetime | None:
-        return self.breaker.last_failure_at
 
     def group_label(self, key: str | None) -> str | None:
         """How a stored (normalised) group name is shown: the configured spelling for the debtors group."""
@@ -137,10 +111,9 @@ def _normalise_stored_groups(service: TallyService) -> None:
     with service.sessions() as session:
         names = [name for name in session.scalars(select(TallyLedgerCache.group_name).distinct())
                  if name is not None and name != normalise_name(name)]
-        if not names:
-            return
-        session.rollback()
-        begin_write(session)
+        if names:
+            session.rollback()
+            begin_write(session)
         for name in names:
             session.execute(update(TallyLedgerCache).where(TallyLedgerCache.group_name == name)
                             .values(group_name=normalise_name(name)))
@@ -150,9 +123,9 @@ def _normalise_stored_groups(service: TallyService) -> None:
 def observed(service: TallyService) -> tuple[str, datetime | None]:
     """What the service last saw of Tally, without asking it: (reachable | unreachable | unknown, when)."""
     if service.breaker.failing:
-        return "unreachable", service.last_error_at
-    if service.last_success_at is not None:
-        return "reachable", service.last_success_at
+        return "unreachable", service.breaker.last_failure_at
+    if service.breaker.last_success_at is not None:
+        return "reachable", service.breaker.last_success_at
     return "unknown", None
 
 
@@ -163,16 +136,14 @@ def _ask_tally(service: TallyService, key: str, what: str, fetch: Callable[[floa
                patient: bool, can_skip: bool, precheck: Callable[[], R | None] | None = None) -> R:
     """Run fetch (Tally) then keep (the cache) on the pool, once per `key`, and wait for it.
 
-    `patient`: nothing is cached, so wait up to the long deadline. `can_skip`: the caller has an
-    answer without Tally, so it never queues for a waiting slot nor waits on a Tally known down.
-    Raises TallyUnavailable/TallyError (the remembered one while the breaker is open).
+    `patient`: nothing cached, wait up to the long deadline. `can_skip`: the caller can answer
+    without Tally, so it neither queues for a waiting slot nor waits on a Tally known down.
     """
     now = utcnow()
     if service.breaker.failing:
         if service.breaker.is_open(now):
             service.count("breaker_skips")
-            raise service.breaker.remembered(now, "Tally is not asked again until "
-                                                  f"{service.breaker.window.total_seconds():g} s have passed")
+            raise service.breaker.remembered(now, f"asked again after {service.breaker.window.total_seconds():g} s")
         if can_skip:  # known down but the window is over: one retry in the background, the cache now
             if not service.flights.running():
                 service.flights.start(key, _task(service, what, fetch, keep, precheck, service.deadline))
@@ -232,11 +203,11 @@ def _task(service: TallyService, what: str, fetch: Callable[[float], T], keep: C
 
 
 def _usable(service: TallyService, balances: list[LedgerBalance]) -> list[LedgerBalance]:
-    lost = [balance for balance in balances if balance.name_lost]
-    if lost:
-        service.count("names_lost", len(lost))
-        log.warning("tally: %d ledger names came back as '???' (a UTF-8 round trip lost them); not cached", len(lost))
-    return [balance for balance in balances if not balance.name_lost]
+    kept = [balance for balance in balances if not balance.name_lost]
+    if len(kept) < len(balances):
+        service.count("names_lost", len(balances) - len(kept))
+        log.warning("tally: %d ledger names lost to a UTF-8 round trip; not cached", len(balances) - len(kept))
+    return kept
 
 
 def _store(session: Session, balances: list[LedgerBalance], *, group: str | None, claim: bool,
@@ -275,10 +246,8 @@ def _group_fetched_at(session: Session, group_key: str) -> datetime | None:
 
 def refresh_group(service: TallyService, *, group: str | None = None, force: bool = False, patient: bool = True,
                   can_skip: bool = False) -> RefreshResult:
-    """Read the whole group from Tally into the cache (once, however many callers ask at once).
-
-    Without `force`, a group another caller or process refreshed within the TTL is not read again.
-    """
+    """Read the group from Tally into the cache, once however many ask; a group another caller or
+    process refreshed within the TTL (with `force`: since this call asked) is not read again."""
     group = group or service.debtors_group
     key = normalise_name(group)
     asked_at = utcnow()
@@ -299,8 +268,8 @@ def refresh_group(service: TallyService, *, group: str | None = None, force: boo
         with service.sessions() as session:
             begin_write(session)  # read-then-write: take the write lock first (see database.begin_write)
             _store(session, balances, group=key, fetched_at=now, claim=key == service.debtors_key)
-            # Ledgers Tally no longer lists under the group are gone from it: every row this read
-            # kept has fetched_at = now, so the rest go (no list of keys: 500,000 would not fit).
+            # Rows of the group this read did not touch (fetched_at < now) are gone from Tally; no
+            # list of keys (500,000 would not fit in one statement).
             session.execute(delete(TallyLedgerCache).where(
                 TallyLedgerCache.group_name == key, TallyLedgerCache.fetched_at < now))
             session.commit()
@@ -513,21 +482,19 @@ def _reachability(service: TallyService) -> str:
         seen = service.client.probe(timeout=min(2.0, service.deadline))
     finally:
         lock.release()
-    if seen == "reachable":
-        service.breaker.succeeded(utcnow())
-    elif seen == "unreachable":
-        service.breaker.failed(service.client._unreachable(), utcnow())
+    if seen != "busy":
+        service.breaker.succeeded(utcnow()) if seen == "reachable" else service.breaker.failed(
+            service.client._unreachable(), utcnow())
     return seen
 
 
 def status(service: TallyService, session: Session) -> TallyStatus:
     entries, oldest = session.execute(select(func.count(), func.min(TallyLedgerCache.fetched_at))).one()
-    now = utcnow()
+    now, seen = utcnow(), service.breaker
     session.rollback()  # no connection held during the probe
     return TallyStatus(
         host=service.client.base_url, company=service.client.company, debtors_group=service.debtors_group,
-        reachable=_reachability(service), last_success_at=service.last_success_at, last_error=service.last_error,
-        last_error_at=service.last_error_at, cache_entries=entries,
+        reachable=_reachability(service), last_success_at=seen.last_success_at, last_error_at=seen.last_failure_at,
+        last_error=seen.last_failure.detail if seen.last_failure else None, cache_entries=entries,
         oldest_entry_age_seconds=int((now - oldest).total_seconds()) if oldest else None,
-        ttl_minutes=service.ttl.total_seconds() / 60, deadline_seconds=service.deadline,
-        breaker_seconds=service.breaker.window.total_seconds(), counters=TallyCounters(**service.counters))
+        ttl_minutes=service.ttl.total_seconds() / 60, counters=dict(service.counters))
