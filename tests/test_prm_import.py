@@ -388,7 +388,7 @@ class TestTheImportTellsTheTruth:
 
         with pytest.raises(KeyError):
             prm_import.import_workbook(session, data=path.read_bytes(), filename="prm.xlsx", progress=broken_progress_bar,
-                                       actor=Actor("ravi", "admin", "10.0.0.7", "req-42"), now=NOW)
+                                       actor=Actor("ravi", "admin", "127.0.0.7", "req-42"), now=NOW)
 
         run = session.scalars(select(PrmSyncRun)).one()
         assert (run.status, run.message) == (
@@ -400,7 +400,7 @@ class TestTheImportTellsTheTruth:
     def test_failed_and_dry_run_imports_are_audited_with_the_real_actor(self, session: Session, make_xlsx: MakeXlsx,
                                                                         options: dict[str, bool]) -> None:
         path = make_xlsx(sheet(row(1), row(2, status="Lost")))
-        actor = Actor("ravi", "admin", "10.0.0.7", "req-42")
+        actor = Actor("ravi", "admin", "127.0.0.7", "req-42")
 
         try:
             prm_import.import_workbook(session, data=path.read_bytes(), filename=path.name,
@@ -409,7 +409,7 @@ class TestTheImportTellsTheTruth:
             pass
 
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "prm.import")).one()
-        assert (entry.actor, entry.role, entry.address, entry.request_id) == ("ravi", "admin", "10.0.0.7", "req-42")
+        assert (entry.actor, entry.role, entry.address, entry.request_id) == ("ravi", "admin", "127.0.0.7", "req-42")
 
     def test_a_blank_product_name_never_recategorises_a_product(self, session: Session, make_xlsx: MakeXlsx) -> None:
         run_import(session, make_xlsx(sheet(row(1, product="Xiaomi TV A 43"))))
