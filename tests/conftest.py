@@ -112,7 +112,8 @@ def make_xlsx(tmp_path: Path) -> Callable[..., Path]:
 
     counter = {"n": 0}
 
-    def _make(rows: list[list[Any]], *, sheet: str = "IMEI Details", name: str | None = None) -> Path:
+    def _make(rows: list[list[Any]], *, sheet: str = "IMEI Details", name: str | None = None,
+              text_cells: bool = False) -> Path:
         counter["n"] += 1
         workbook = Workbook()
         worksheet = workbook.active
@@ -120,6 +121,11 @@ def make_xlsx(tmp_path: Path) -> Callable[..., Path]:
         worksheet.title = sheet
         for row in rows:
             worksheet.append(row)
+        if text_cells:  # openpyxl turns "=..." into a formula; the portal's export writes text cells
+            for cells in worksheet.iter_rows():
+                for cell in cells:
+                    if isinstance(cell.value, str):
+                        cell.data_type = "s"
         path = tmp_path / (name or f"book{counter['n']}.xlsx")
         workbook.save(path)
         return path
@@ -138,8 +144,13 @@ def table_contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 for name in DATA_TABLES}
 
 
-def inject_failure_on_insert(engine: Engine, table: str, message: str = "disk full (injected)") -> None:
-    """A real database error part-way through a write: a trigger that aborts inserts into `table`."""
+@contextmanager
+def failing_inserts(engine: Engine, table: str, message: str = "disk full (injected)") -> Iterator[None]:
+    """A real database error part-way through a write: a trigger that aborts inserts into `table`.
+
+    A context manager, so the trigger goes even when the test fails: on PostgreSQL the database
+    outlives the test, and a leftover trigger would fail every later test that writes the table.
+    """
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
             connection.execute(text(
@@ -150,15 +161,15 @@ def inject_failure_on_insert(engine: Engine, table: str, message: str = "disk fu
                 f"BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"))
             connection.execute(text(
                 f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_{table}()"))
-
-
-def remove_injected_failure(engine: Engine, table: str) -> None:
-    with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.execute(text(f"DROP TRIGGER IF EXISTS fail_{table}"))
-        else:
-            connection.execute(text(f"DROP TRIGGER IF EXISTS fail_{table} ON {table}"))
-            connection.execute(text(f"DROP FUNCTION IF EXISTS fail_{table}()"))
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.execute(text(f"DROP TRIGGER IF EXISTS fail_{table}"))
+            else:
+                connection.execute(text(f"DROP TRIGGER IF EXISTS fail_{table} ON {table}"))
+                connection.execute(text(f"DROP FUNCTION IF EXISTS fail_{table}()"))
 
 
 # --- a real Tally stand-in on loopback ---------------------------------------------------------

@@ -5,6 +5,8 @@ price list. Then every export is read back as written.
 """
 
 import csv
+from collections.abc import Callable
+from pathlib import Path
 import io
 
 import pytest
@@ -23,25 +25,6 @@ PAYLOADS = ['=HYPERLINK("http://127.0.0.1/x","click")', "+cmd|' /C calc'!A0", "@
 STORED = [payload.strip() for payload in PAYLOADS]
 
 
-def _workbook_of_text(rows: list[list[object]], title: str) -> bytes:
-    """A workbook whose text cells are text even when they start with "=" (openpyxl makes those formulas)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    worksheet = workbook.active
-    assert worksheet is not None
-    worksheet.title = title
-    for values in rows:
-        worksheet.append(values)
-    for cells in worksheet.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # a string cell, as the portal's export writes it
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def _assert_inert_workbook(content: bytes) -> set[str]:
     """Every text cell of every sheet is plain text that does not start a formula; returns the texts."""
     texts: set[str] = set()
@@ -56,18 +39,18 @@ def _assert_inert_workbook(content: bytes) -> set[str]:
 
 
 @pytest.fixture
-def hostile(tally_client_app: TestClient, tally: TallyServer) -> TestClient:
+def hostile(tally_client_app: TestClient, tally: TallyServer, make_xlsx: Callable[..., Path]) -> TestClient:
     """Retailers, products and ledgers named with formula payloads, and one import with a bad row."""
     app = tally_client_app
     tally.state.companies[0].ledgers = [Ledger(name, "Sundry Debtors", "-100000.00") for name in STORED]
     rows = [row(n + 1, retailer=f"R{n}", retailer_name=payload, goods=f"G{n}", product=payload)
             for n, payload in enumerate(PAYLOADS)]
     rows.append(row(99, status=PAYLOADS[0]))  # an unknown status: a row error that quotes the payload
-    prm = _workbook_of_text(sheet(*rows), "IMEI Details")
+    prm = make_xlsx(sheet(*rows), text_cells=True).read_bytes()
     imported = app.post("/run/prm-sync", files={"file": ("prm.xlsx", prm, XLSX)})
     assert imported.status_code == 200, imported.text
-    price_list = _workbook_of_text([["Goods ID", "Name", "Price"],
-                                    *([f"P{n}", payload, "10.00"] for n, payload in enumerate(PAYLOADS))], "Prices")
+    price_list = make_xlsx([["Goods ID", "Name", "Price"], *([f"P{n}", payload, "10.00"] for n, payload in enumerate(PAYLOADS))],
+                           sheet="Prices", text_cells=True).read_bytes()
     priced = app.post("/admin/products/prices/upload", files={"file": ("p.xlsx", price_list, XLSX)})
     assert priced.status_code == 200, priced.text
     names = {product["name"] for product in app.get("/products", params={"limit": 100}).json()["items"]}

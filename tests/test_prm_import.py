@@ -18,7 +18,7 @@ from models import Activation, AuditEntry, Device, DeviceEvent, InventorySnapsho
 from kit.paging import PageParams
 from prm import store
 from prm_import import ImportOptions, ImportWriteFailed, RowsRejected, ShrinkRefused
-from tests.conftest import inject_failure_on_insert, remove_injected_failure, table_contents
+from tests.conftest import failing_inserts, table_contents
 from tests.prm_factory import imei, row, sheet
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -282,9 +282,8 @@ class TestSnapshotsAndHistory:
 class TestFailures:
     @pytest.fixture
     def failing_activations(self, engine: Engine) -> Iterator[None]:
-        inject_failure_on_insert(engine, "activations")
-        yield
-        remove_injected_failure(engine, "activations")
+        with failing_inserts(engine, "activations"):
+            yield
 
     def test_a_failure_part_way_through_the_write_leaves_every_table_unchanged(
             self, session: Session, engine: Engine, make_xlsx: MakeXlsx, failing_activations: None) -> None:

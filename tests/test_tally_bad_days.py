@@ -19,7 +19,7 @@ import tally_cache
 from devtools.tally_emulator import Ledger, TallyServer
 from kit.process_lock import ProcessLock
 from models import TallyLedgerCache, utcnow
-from tests.conftest import TALLY_COMPANY, inject_failure_on_insert, make_settings, open_client
+from tests.conftest import TALLY_COMPANY, failing_inserts, make_settings, open_client
 from tests.test_reports import MakeXlsx, import_rows, report, set_ledgers, shop
 
 DEADLINE = 0.5
@@ -181,13 +181,19 @@ class TestWithNothingCached:
                                                                  "service; try again in a moment.")
 
 
+def _stale_cache_and_the_tally_lock_held_elsewhere(app: TestClient, clock: Clock) -> ProcessLock:
+    """A cached balance gone stale, and Tally's lock held as another worker process would hold it."""
+    ask(app)
+    expire_the_cache(clock)
+    other_process = ProcessLock(app.app.state.engine, tally_cache.TALLY_LOCK)
+    assert other_process.acquire(blocking=False)
+    return other_process
+
+
 class TestOneRequestAtATimeAcrossProcesses:
     def test_a_read_waits_for_another_process_holding_the_tally_lock_then_falls_back(
             self, app: TestClient, own_tally: TallyServer, clock: Clock) -> None:
-        ask(app)
-        expire_the_cache(clock)
-        other_process = ProcessLock(app.app.state.engine, tally_cache.TALLY_LOCK)
-        assert other_process.acquire(blocking=False)
+        other_process = _stale_cache_and_the_tally_lock_held_elsewhere(app, clock)
         try:
             status, body, took = ask(app)
         finally:
@@ -198,10 +204,7 @@ class TestOneRequestAtATimeAcrossProcesses:
 
     def test_a_refresh_another_process_just_made_is_used_instead_of_asking_again(
             self, app: TestClient, own_tally: TallyServer, clock: Clock) -> None:
-        ask(app)
-        expire_the_cache(clock)
-        other_process = ProcessLock(app.app.state.engine, tally_cache.TALLY_LOCK)
-        assert other_process.acquire(blocking=False)
+        other_process = _stale_cache_and_the_tally_lock_held_elsewhere(app, clock)
         answers: list[tuple[int, dict, float]] = []
         asking = threading.Thread(target=lambda: answers.append(ask(app)))
         asking.start()
@@ -345,9 +348,8 @@ class TestLargeGroups:
         ask(app)
         expire_the_cache(clock)
         own_tally.state.companies[0].ledgers.append(Ledger("Another Shop", "Sundry Debtors", "-1.00"))
-        inject_failure_on_insert(app.app.state.engine, "tally_ledger_cache")
-
-        status, body, _ = ask(app)
+        with failing_inserts(app.app.state.engine, "tally_ledger_cache"):
+            status, body, _ = ask(app)
 
         assert (status, body["source"]) == (200, "stale_cache")
         assert body["stale_reason"].startswith("Tally answered, but its answer could not be saved in the cache")
