@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-import requests
+import httpx
 
 import tally_client
 from devtools.tally_emulator import TallyServer
@@ -200,8 +200,8 @@ class TestOverHttp:
 
     def test_a_utf8_round_trip_loses_hindi_names_and_they_are_flagged(self, tally: TallyServer) -> None:
         xml = build_group_balances_request(company=TALLY_COMPANY, group="Sundry Debtors")
-        response = requests.post(tally.url, data=xml.encode("utf-8"), headers={"Content-Type": "text/xml;charset=utf-8"},
-                                 timeout=5)
+        response = httpx.post(tally.url, content=xml.encode("utf-8"), headers={"Content-Type": "text/xml;charset=utf-8"},
+                              timeout=5)
 
         balances = read_balances(response.content, response.headers["Content-Type"])
 
@@ -209,8 +209,8 @@ class TestOverHttp:
 
     def test_a_charset_mismatch_is_unknown_request(self, tally: TallyServer) -> None:
         xml = build_group_balances_request(company=TALLY_COMPANY, group="Sundry Debtors")
-        response = requests.post(tally.url, data=xml.encode("utf-8"), headers={"Content-Type": "text/xml;charset=utf-16"},
-                                 timeout=5)
+        response = httpx.post(tally.url, content=xml.encode("utf-8"), headers={"Content-Type": "text/xml;charset=utf-16"},
+                              timeout=5)
 
         with pytest.raises(TallyError, match="Unknown Request"):
             read_balances(response.content, response.headers["Content-Type"])
