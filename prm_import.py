@@ -35,6 +35,7 @@ from prm.rows import ParsedRows, RowIssue, check_rows
 from kit.process_lock import ProcessLock
 from schemas import ImportChanges, ImportSummary, MovedImei, StockDelta, UnpricedGoods
 from kit.files import clean_upload_name
+from kit.workbook_gate import PRM_LIMITS
 from kit.workbooks import FileProblem, open_sheet, spooled_upload
 
 log = logging.getLogger("dist.prm_import")
@@ -228,7 +229,7 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
         session.rollback()
         stored_devices = (in_background(store.read_stored_devices, engine)
                           if stored_count <= store.READ_DURING_PARSE_UP_TO else None)
-        sheet = open_sheet(source, PRM_COLUMNS, what="a PRM header")
+        sheet = open_sheet(source, PRM_COLUMNS, what="a PRM header", limits=PRM_LIMITS)
         run.sheet, run.header_row = sheet.name, sheet.header.row_index + 1
         progress.expected = max(sheet.last_row - run.header_row, 0)
         run.rows_total = progress.expected  # an estimate for progress bars until the rows are counted

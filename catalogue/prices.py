@@ -32,6 +32,7 @@ from schemas import (
     ProductRead,
 )
 from kit.files import Download, clean_upload_name, from_inert_text, header_sheet, inert_text, xlsx_download
+from kit.workbook_gate import PRICE_LIST_LIMITS
 from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 
 RECENT_CHANGES = 20
@@ -203,7 +204,8 @@ def _read_price_list(data: bytes, file_name: str) -> tuple[list[_Located], int]:
     from pydantic import ValidationError
 
     try:
-        sheet = open_sheet(data, PRICE_LIST_COLUMNS, what="a price list header (Goods ID and Price)")
+        sheet = open_sheet(data, PRICE_LIST_COLUMNS, what="a price list header (Goods ID and Price)",
+                           limits=PRICE_LIST_LIMITS)
     except FileProblem as problem:
         raise problem.as_app_error(file_name) from None
     columns, headers = sheet.header.columns, sheet.header.headers

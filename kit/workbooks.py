@@ -1,6 +1,7 @@
 """Open an uploaded .xlsx safely and find a header row by column names; start a workbook to write.
 
-Used by the PRM import and the price-list upload. Raises `FileProblem` for a file that cannot
+Used by the PRM import, the price-list and the mapping-sheet uploads; every file passes
+`kit.workbook_gate` before calamine sees it. Raises `FileProblem` for a file that cannot
 be used as a whole, with the HTTP status that fits.
 """
 
@@ -11,7 +12,6 @@ import re
 import shutil
 import tempfile
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,31 +20,15 @@ from typing import Any, BinaryIO
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-import errors
+from kit.workbook_gate import FileProblem, WorkbookLimits, check_workbook
+
+__all__ = ["FileProblem", "HeaderSpec", "Sheet", "WorkbookLimits", "open_sheet", "spooled_upload"]
 
 log = logging.getLogger("dist.workbooks")
 
 HEADER_SCAN_ROWS = 30
-# A real sheet's XML inflates 5-30x; a zip bomb inflates by thousands.
-MAX_INFLATE_RATIO = 200
-MAX_INFLATED_BYTES = 4 * 1024**3
 _HEADER_PUNCTUATION = re.compile(r"[_\-./()#]+")
 _SPACES = re.compile(r"\s+")
-
-
-class FileProblem(Exception):
-    """The file as a whole cannot be imported; `status` is the HTTP status that fits."""
-
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-    def as_app_error(self, file_name: str) -> errors.AppError:
-        """The HTTP error for this problem, naming the file: "prices.csv is a CSV/text file; ..."."""
-        kind = {400: errors.BadRequest, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType}.get(
-            self.status, errors.InvalidInput)
-        return kind(f"{file_name} {self.message}.", [errors.item(["file"], self.message, "file")])
 
 
 @dataclass(frozen=True)
@@ -142,28 +126,6 @@ def describe_non_xlsx(data: bytes) -> str | None:
     return "is a text file, not an Excel workbook"
 
 
-def check_zip_is_sane(source: "bytes | Path") -> None:
-    """Refuse a zip bomb from its directory, before inflating anything."""
-    try:
-        with zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source)) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise FileProblem(f"is damaged and cannot be opened ({exc})", 400) from None
-    names = {info.filename for info in infos}
-    if "[Content_Types].xml" not in names:
-        raise FileProblem("is a zip archive but not an Excel workbook", 415)
-    if "EncryptedPackage" in names:
-        raise FileProblem("is password-protected; save it again in Excel without a password", 400)
-    total = sum(info.file_size for info in infos)
-    if total > MAX_INFLATED_BYTES:
-        raise FileProblem(f"would inflate to {total // 1024**2} MB, more than this service reads", 413)
-    for info in infos:
-        if info.file_size > 1024**2 and info.file_size > MAX_INFLATE_RATIO * max(info.compress_size, 1):
-            raise FileProblem(
-                f"has a part ({info.filename}) that inflates {info.file_size // max(info.compress_size, 1)}x; "
-                "it looks like a zip bomb and was not read", 413)
-
-
 @dataclass
 class Sheet:
     name: str
@@ -176,7 +138,7 @@ Source = bytes | Path  # an upload in memory, or a file on disk (large uploads a
 SNIFF_BYTES = 1_000_000
 
 
-def open_workbook(source: Source) -> CalamineWorkbook:
+def open_workbook(source: Source, limits: WorkbookLimits) -> CalamineWorkbook:
     if isinstance(source, Path):
         with source.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
@@ -185,7 +147,7 @@ def open_workbook(source: Source) -> CalamineWorkbook:
     problem = describe_non_xlsx(head)
     if problem:
         raise FileProblem(problem, 400 if "password" in problem or problem == "is empty" else 415)
-    check_zip_is_sane(source)
+    check_workbook(source, limits)  # before calamine sizes anything from the file's own claims
     try:
         # From a path calamine reads the zip from disk: about 0.1 GB less at the peak for a
         # 500,000-row export than handing it the bytes (bench/bench_import.py).
@@ -203,9 +165,9 @@ def _rows_after(head: list[list[Any]], start: int, rest: Iterator[list[Any]]) ->
     return zip(itertools.count(start), itertools.chain(head, rest))
 
 
-def open_sheet(source: Source, spec: HeaderSpec, *, what: str) -> Sheet:
+def open_sheet(source: Source, spec: HeaderSpec, *, what: str, limits: WorkbookLimits) -> Sheet:
     """The first sheet whose first 30 rows hold a header with every required column."""
-    workbook = open_workbook(source)
+    workbook = open_workbook(source, limits)
     explanations = []
     for name in workbook.sheet_names:
         try:

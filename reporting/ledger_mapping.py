@@ -21,6 +21,7 @@ from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingP
 from tally_cache import TallyService
 from kit.cells import check_name, normalise_name
 from kit.files import Download, clean_upload_name, from_inert_text, header_sheet, inert_text, xlsx_download
+from kit.workbook_gate import MAPPING_LIMITS
 from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 from reporting.ledger_matching import Mapping, fuzzy_index, resolve, suggest
 
@@ -178,7 +179,8 @@ def upload_mapping(service: TallyService, session: Session, *, data: bytes, file
     the retailer's explicit ledger; empty cells change nothing. All or nothing."""
     file_name = clean_upload_name(file_name, default="mapping.xlsx")
     try:
-        sheet = open_sheet(data, MAPPING_SHEET_COLUMNS, what="a mapping header (Retailer Code and Tally Ledger)")
+        sheet = open_sheet(data, MAPPING_SHEET_COLUMNS, what="a mapping header (Retailer Code and Tally Ledger)",
+                           limits=MAPPING_LIMITS)
     except FileProblem as problem:
         raise problem.as_app_error(file_name) from None
     current = {m.retailer_code: m for m in all_mappings(session, known_ledgers(service, session))}
