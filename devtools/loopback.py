@@ -1,11 +1,19 @@
-"""Helpers for tools that start the service on 127.0.0.1: a free port, a key in a database, and a
-scratch folder that goes away when the tool exits."""
+"""Helpers for tools that start the service on 127.0.0.1: a free port, a key in a database, a
+scratch folder that goes away when the tool exits, and the service as a real uvicorn process."""
 
 import atexit
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -37,3 +45,27 @@ def scratch_dir(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+def start_server(database_url: str, port: int, env_extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": database_url, "TALLY_HOST": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING",
+           **(env_extra or {})}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError("the server did not start")
+
+
+def peak_rss_mib(process: subprocess.Popen[bytes]) -> float:
+    """The process's high-water resident memory so far (Linux's VmHWM)."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc: not Linux?")

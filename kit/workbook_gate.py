@@ -10,7 +10,9 @@ Nothing here builds a cell.
 """
 
 import io
+import queue
 import re
+import threading
 import xml.parsers.expat
 import zipfile
 from collections.abc import Iterator
@@ -185,20 +187,51 @@ def _parts(archive: zipfile.ZipFile, limits: WorkbookLimits) -> tuple[list[_Part
     return [part for part in sheets if part.path in names], sorted(strings & names)
 
 
+def _blocks(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """The part inflated block by block, one block ahead on a thread of its own: zlib lets go of
+    the GIL while it inflates, so inflating the next block overlaps scanning this one."""
+    ahead: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def inflate() -> None:
+        try:
+            with archive.open(name) as stream:
+                while not stop.is_set() and (block := stream.read(CHUNK_BYTES)):
+                    ahead.put(block)
+            ahead.put(None)
+        except BaseException as exc:  # handed to the reader, which raises it in its own thread
+            ahead.put(exc)
+
+    thread = threading.Thread(target=inflate, name="workbook-gate", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a blocked put() finish so the thread can see `stop`
+            try:
+                ahead.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
+
+
 def _chunks(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
     """The part's XML in chunks that end just before a `<`, so no tag is cut in two."""
     carry = b""
-    with archive.open(name) as stream:
-        while block := stream.read(CHUNK_BYTES):
-            data = carry + block
-            cut = data.rfind(b"<")
-            if cut <= 0:
-                carry = data
-                if len(carry) > MAX_TAG_CARRY:
-                    raise FileProblem(f"is damaged: {name} has a run of {len(carry) // 1024**2} MB with no XML tag", 400)
-                continue
-            carry = data[cut:]
-            yield data[:cut]
+    for block in _blocks(archive, name):
+        data = carry + block
+        cut = data.rfind(b"<")
+        if cut <= 0:
+            carry = data
+            if len(carry) > MAX_TAG_CARRY:
+                raise FileProblem(f"is damaged: {name} has a run of {len(carry) // 1024**2} MB with no XML tag", 400)
+            continue
+        carry = data[cut:]
+        yield data[:cut]
     if carry:
         yield carry
 

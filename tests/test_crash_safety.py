@@ -10,10 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine
 
-from devtools.loopback import admin_key_for, free_port
+from devtools.loopback import admin_key_for, free_port, start_server
 from devtools.sample_prm import generate
 from tests.conftest import table_contents
-from tests.live_server import start_server
 
 pytestmark = pytest.mark.slow
 

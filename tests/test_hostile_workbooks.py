@@ -13,10 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from devtools.hostile_workbooks import HOSTILE_WORKBOOKS, build, sheet_xml, workbook_bytes
-from devtools.loopback import admin_key_for, free_port
+from devtools.loopback import admin_key_for, free_port, peak_rss_mib, start_server
 from kit.workbook_gate import MAPPING_LIMITS, PRICE_LIST_LIMITS, PRM_LIMITS, FileProblem, check_workbook
 from tests.conftest import table_contents
-from tests.live_server import peak_rss_mib, start_server
 
 UPLOAD_ROUTES = {
     "import": "/run/prm-sync",
