@@ -1,0 +1,59 @@
+"""The gate is sound: whatever a sheet's cells look like, a sheet it lets through never reaches
+beyond its caps when calamine reads it. Caps are small here, so a wrong answer costs calamine
+a small grid, never the test process."""
+
+import io
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from devtools.hostile_workbooks import sheet_xml, workbook_bytes
+from kit.workbook_gate import FileProblem, WorkbookLimits, check_workbook, column_name
+
+LIMITS = WorkbookLimits(rows=40, columns=8, cells=10_000)
+
+references = st.one_of(
+    st.builds(lambda column, row: f"{column_name(column)}{row}", st.integers(1, 12), st.integers(1, 60)),
+    st.sampled_from(["A0", "0A", "a1", "", "A", "1", "AAAA1", "A01", "A-1", "B2:C3", "$A$1", " A1"]),
+)
+cells = st.tuples(
+    st.one_of(st.none(), references),  # r, or no r at all
+    st.sampled_from(['"', "'"]),
+    st.booleans(),  # r written before or after another attribute
+    st.sampled_from(["", "x:"]),  # an element prefix
+    st.sampled_from([" ", "\n", "\t"]),
+)
+
+
+def cell_xml(cell: tuple[str | None, str, bool, str, str]) -> str:
+    reference, quote, r_first, prefix, space = cell
+    other = f"{space}t={quote}n{quote}"
+    r = "" if reference is None else f"{space}r={quote}{reference}{quote}"
+    attributes = r + other if r_first else other + r
+    return f"<{prefix}c{attributes}><{prefix}v>1</{prefix}v></{prefix}c>"
+
+
+rows = st.lists(st.tuples(st.one_of(st.none(), st.integers(1, 60)), st.lists(cells, max_size=12)), max_size=8)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows)
+def test_a_sheet_the_gate_passes_stays_inside_the_caps_when_read(sheet_rows: list) -> None:  # type: ignore[type-arg]
+    xml_rows = [f"<row{'' if number is None else f' r={chr(34)}{number}{chr(34)}'}>"
+                f"{''.join(cell_xml(cell) for cell in row_cells)}</row>" for number, row_cells in sheet_rows]
+    data = workbook_bytes([sheet_xml(xml_rows).replace("<worksheet ", '<worksheet xmlns:x="urn:x" ', 1)])
+    try:
+        check_workbook(data, LIMITS)
+    except FileProblem as refused:
+        assert refused.status in (400, 413)
+        event("refused")
+        return
+    event("let through")
+    try:
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    except Exception:  # calamine refusing the file is safe; only a grid beyond the caps is not
+        return
+    if sheet.end is not None:
+        last_row, last_column = sheet.end
+        assert last_row + 1 <= LIMITS.rows and last_column + 1 <= LIMITS.columns, (sheet.end, xml_rows)
