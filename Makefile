@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo init-db bench browser screenshots clean
+.PHONY: run test demo init-db bench browser office screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -43,7 +43,18 @@ browser:
 	      || echo "could not install chromium: the browser tests will be skipped"; \
 	  else echo "chromium is not installed (sudo apt-get install chromium): the browser tests will be skipped"; fi; }
 
-test: $(VENV)/.dev-installed browser
+# The OD workbook is rendered by LibreOffice in a test (tests/test_od_files_render.py); without it
+# (and without root to install it) that test skips.
+office:
+	@command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's libreoffice-calc-nogui and poppler-utils for the workbook rendering test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      libreoffice-calc-nogui poppler-utils >/dev/null \
+	      || echo "could not install LibreOffice: the rendering test will be skipped"; \
+	  else echo "LibreOffice is not installed (sudo apt-get install libreoffice-calc-nogui poppler-utils): the rendering test will be skipped"; fi; }
+
+test: $(VENV)/.dev-installed browser office
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 screenshots: $(VENV)/.dev-installed browser
@@ -57,6 +68,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_prices.py
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/bench_hostile_workbooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -31,7 +31,8 @@ from schemas import (
     ProductDetail,
     ProductRead,
 )
-from kit.files import Download, clean_upload_name, from_inert_text, header_sheet, inert_text, xlsx_download
+from kit.files import (Download, clean_upload_name, from_inert_text, header_sheet, inert_text, put_rupees,
+                       xlsx_download)
 from kit.workbook_gate import PRICE_LIST_LIMITS
 from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 
@@ -271,8 +272,8 @@ def price_list_template(session: Session) -> Download:
     for product in session.scalars(select(Product).order_by(Product.goods_id)):
         # Names come from the portal's export: "=HYPERLINK(...)" must stay text in Excel.
         sheet.append([inert_text(product.goods_id), inert_text(product.name),
-                      None if product.category is None else inert_text(product.category), product.price])
-        sheet.cell(row=sheet.max_row, column=4).number_format = "#,##,##0.00"
+                      None if product.category is None else inert_text(product.category), None])
+        put_rupees(sheet.cell(row=sheet.max_row, column=4), product.price, symbol=False)
     for column, width in zip("ABCD", (16, 40, 12, 14)):
         sheet.column_dimensions[column].width = width
     return xlsx_download(workbook, "price_list.xlsx")

@@ -358,11 +358,21 @@ class TestExports:
     def test_the_csv_export_reads_back(self, loaded: TestClient) -> None:
         response = loaded.get("/reports/negative", params={"format": "csv"})
 
-        rows = list(csv.reader(io.StringIO(response.text)))
+        assert response.content.startswith("\ufeff".encode())  # Excel on Windows then reads UTF-8
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
         assert rows[0][:4] == ["Retailer code(s)", "Retailer", "Tally ledger", "Balance owed"]
-        assert [r[0] for r in rows[1:]] == ["R1", "R2"]
+        assert [r[0] for r in rows[1:3]] == ["R1", "R2"]
         assert rows[1][1].startswith("'+") and rows[1][7] == "12344678.00"
+        assert rows[3][0] == "Total" and rows[3][7] == response_total(loaded)
+        assert rows[5][0].startswith("Negative / OD report as of ")
+        sections = [r[0] for r in rows if r and r[0].endswith(tuple(f": {n}" for n in range(10)))]
+        assert "Unmatched retailers (no Tally ledger): 1" in sections
+        assert "Credit balances (we owe them): 1" in sections
+
+
+def response_total(client: TestClient) -> str:
+    return client.get("/reports/negative").json()["totals"]["od_amount"]
 
 
 def test_the_number_of_sql_statements_does_not_grow_with_retailers(app: TestClient, tally: TallyServer,
