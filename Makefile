@@ -32,6 +32,8 @@ init-db: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py ensure-admin-key
 
 run: init-db
+	@if [ "$(HOST)" = 0.0.0.0 ]; then where="http://$$(hostname):$(PORT)"; else where="http://$(HOST):$(PORT)"; fi; \
+	  echo "The office page: $$where/ui/   (API docs: $$where/docs; Ctrl+C stops the service)"
 	$(BIN)/python serve.py --host $(HOST) --port $(PORT)
 
 # The browser tests drive Debian's Chromium; without it (and without root to install it) they skip.

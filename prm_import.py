@@ -1,7 +1,7 @@
 """PRM IMEI import: read the brand portal's device export, check every row, write one snapshot.
 
 Public functions: `import_workbook`, `import_file`, `abandon_stale_runs`, `live_progress`, and
-the command line `python prm_import.py FILE [--dry-run] [--strict]`.
+the command line `.venv/bin/python prm_import.py FILE [--dry-run] [--strict] [--database URL]`.
 
 A run is logged in `prm_sync_run_log` before the file is opened. All data changes of a run are
 one transaction: a failure part-way leaves every table as it was and the run says why.
@@ -389,19 +389,22 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     import database
-    from settings import Settings
+    from kit.commands import add_database_option, chosen_database, shown
 
-    parser = argparse.ArgumentParser(description="Import a PRM IMEI workbook into the database in DATABASE_URL.")
+    parser = argparse.ArgumentParser(description="Import a PRM IMEI workbook into the database in DATABASE_URL "
+                                                 "(or --database URL).")
     parser.add_argument("file", type=Path)
     parser.add_argument("--dry-run", action="store_true", help="check and show what would change; write nothing")
     parser.add_argument("--strict", action="store_true", help="import nothing if any row has an error")
     parser.add_argument("--force", action="store_true", help="import even if this file was the last one imported")
     parser.add_argument("--confirm-shrink", action="store_true", help="accept a file with far less stock than the last")
+    add_database_option(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    settings = Settings()
-    engine = database.make_engine(settings.database_url)
+    url = chosen_database(args)
+    sys.stderr.write(f"database: {shown(url)}\n")
+    engine = database.make_engine(url)
     database.upgrade_schema(engine)
     options = ImportOptions(strict=args.strict, dry_run=args.dry_run, force=args.force, confirm_shrink=args.confirm_shrink)
     with database.make_sessionmaker(engine)() as session:

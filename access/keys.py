@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from access import audit
 from access.actor import ROLES, SYSTEM, Actor, role_allows
 import errors
+from kit.commands import command
 from database import begin_write
 from models import ApiKey, utcnow
 from schemas import ApiKeyCreated, ApiKeyRead
@@ -118,7 +119,7 @@ def authenticate(session: Session, *, presented: str | None, needed: str, addres
     """The actor behind a presented key; 401 for none or an unknown or revoked key, 403 for a low role."""
     if not presented:
         raise errors.Unauthorized("This needs an API key in the X-API-Key header; ask an admin for one "
-                                  "(python manage.py create-key NAME ROLE).")
+                                  f"({command('manage.py create-key NAME ROLE')}).")
     key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(presented.strip()))).first()
     if key is None or key.revoked_at is not None:
         raise errors.Unauthorized("The API key is unknown or revoked; ask an admin for a valid one.")

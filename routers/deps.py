@@ -76,7 +76,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
 # --- who is asking: API keys and roles ---------------------------------------------------------
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
-                              description="An API key (python manage.py create-key NAME ROLE).")
+                              description="An API key (.venv/bin/python manage.py create-key NAME ROLE on the server).")
 
 
 def requires(role: str) -> Callable[..., Awaitable[Actor]]:

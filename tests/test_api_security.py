@@ -3,6 +3,8 @@
 import logging
 from collections.abc import Iterator
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -39,7 +41,7 @@ class TestKeys:
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == "ApiKey"
         assert response.json() == {"detail": "This needs an API key in the X-API-Key header; ask an admin for one "
-                                             "(python manage.py create-key NAME ROLE).", "errors": []}
+                                             "(.venv/bin/python manage.py create-key NAME ROLE).", "errors": []}
 
     def test_an_unknown_key_is_401(self, anonymous: TestClient) -> None:
         response = anonymous.get("/retailers", headers={"X-API-Key": "dba_not-a-real-key"})
@@ -55,7 +57,7 @@ class TestKeys:
         schemes = anonymous.get("/openapi.json").json()["components"]["securitySchemes"]
 
         assert schemes["APIKeyHeader"] == {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                                           "description": "An API key (python manage.py create-key NAME ROLE)."}
+                                           "description": "An API key (.venv/bin/python manage.py create-key NAME ROLE on the server)."}
 
     def test_a_key_is_shown_once_and_stored_only_as_a_hash(self, client: TestClient) -> None:
         created = client.post("/admin/keys", json={"name": "desk-1", "role": "viewer"})
@@ -161,18 +163,36 @@ class TestCors:
 
 
 class TestManageCommand:
-    def test_the_first_run_makes_one_admin_key_and_prints_it(self, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    def test_the_first_run_makes_one_admin_key_and_prints_it(self, database_url: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
         monkeypatch.setenv("DATABASE_URL", database_url)
         monkeypatch.chdir("/")  # no .env there
 
-        assert manage.main(["ensure-admin-key"]) == 0
-        first = capsys.readouterr().out
-        assert manage.main(["ensure-admin-key"]) == 0
+        key_file = tmp_path / "first-admin-key.txt"
+
+        assert manage.main(["ensure-admin-key", "--key-file", str(key_file)]) == 0
+        first = capsys.readouterr()
+        assert manage.main(["ensure-admin-key", "--key-file", str(key_file)]) == 0
         second = capsys.readouterr().out
 
-        assert "X-API-Key: dba_" in first and "python manage.py create-key" in first
+        assert "X-API-Key: dba_" in first.out and ".venv/bin/python manage.py create-key" in first.out
+        assert first.err.startswith("database: ")
         assert second == ""
+        key = first.out.split("X-API-Key: ")[1].split()[0]
+        assert key_file.read_text().startswith(f"X-API-Key: {key}\n")  # a closed window does not lose it
+        assert key_file.stat().st_mode & 0o777 == 0o600
+
+    def test_the_database_option_picks_the_database(self, database_url: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(tmp_path / "not-this-one.db"))
+        monkeypatch.chdir("/")
+
+        assert manage.main(["create-key", "desk", "viewer", "--database", database_url]) == 0
+
+        assert not (tmp_path / "not-this-one.db").exists()
+        assert "database: " in capsys.readouterr().err
 
     def test_create_list_and_revoke_from_the_shell(self, database_url: str, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:

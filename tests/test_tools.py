@@ -60,3 +60,15 @@ def test_serve_starts_two_workers_that_both_answer_and_stop_on_sigterm(tmp_path:
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output[-3000:]
     assert "with 2 worker processes" in output
+
+
+def test_every_step_of_the_windows_launcher_stops_on_failure_with_the_window_open() -> None:
+    # cmd.exe is not here to run it; each step that runs a program must jump to :error, which pauses.
+    lines = [line.strip() for line in (ROOT / "start_server.bat").read_text().splitlines()]
+    steps = [line for line in lines if line.startswith((".venv\\Scripts\\python", "%PY%"))]
+
+    assert len(steps) >= 5 and any("serve.py" in step for step in steps)
+    assert all(step.endswith("|| goto :error") for step in steps), steps
+    assert "pause" in lines[lines.index(":error"):]
+    assert any("sys.version_info >= (3, 11)" in line for line in lines)
+    assert any("%COMPUTERNAME%:8000/ui/" in line for line in lines)
