@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 from typing_extensions import NotRequired, TypedDict
 
 from kit.money import Money
@@ -210,16 +210,20 @@ class DeviceTimeline(DeviceRead):
 
 # --- prices -----------------------------------------------------------------------------------
 
-InputPrice = Annotated[Decimal, BeforeValidator(input_price), Field(description='Rupees, e.g. 15999.00 or "15999.00"')]
+# Documented as the string it should be (Swagger then shows "14999.00"); a JSON number is accepted too.
+InputPrice = Annotated[Decimal, BeforeValidator(input_price), WithJsonSchema({"type": "string", "examples": ["14999.00"]}),
+                       Field(description='Rupees as a string, "14999.00" (a JSON number such as 14999 works too)')]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
 class PriceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    goods_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    name: NonEmptyText | None = Field(default=None, description="Required when the goods id is new.")
-    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    goods_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Field(examples=["MZB0J8RIN"])]
+    name: NonEmptyText | None = Field(default=None, description="Required when the goods id is new.",
+                                      examples=["Redmi 13 5G (8GB/128GB) Ocean Blue"])
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = Field(
+        default=None, examples=["Phones"])
     price: InputPrice
 
 
@@ -227,7 +231,8 @@ class PriceUpdateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     updates: list[PriceUpdate] = Field(min_length=1, max_length=20000)
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
+        default=None, examples=["DP revision of 27-11-2026"])
 
 
 class PriceChange(TypedDict):
@@ -349,11 +354,12 @@ class LedgerAssignment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ledger_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = Field(
-        description="The Tally ledger's name; null or empty clears it (back to matching by name or code)")
+        description="The Tally ledger's name; null or empty clears it (back to matching by name or code)",
+        examples=["Sharma Mobile Point"])
 
 
 class LedgerAssignmentItem(LedgerAssignment):
-    retailer_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    retailer_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Field(examples=["RT100005"])]
 
 
 class LedgerAssignmentRequest(BaseModel):
@@ -478,8 +484,8 @@ class ApiKeyCreated(ApiKeyRead):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    role: Annotated[str, Field(pattern="^(viewer|accounts|admin)$")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(examples=["priya-accounts"])]
+    role: Annotated[str, Field(pattern="^(viewer|accounts|admin)$", examples=["accounts"])]
 
 
 class AuditEntryRead(ORMRead):

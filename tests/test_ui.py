@@ -3,6 +3,7 @@ server on 127.0.0.1 with the Tally emulator. `make screenshots` saves the pictur
 docs/screenshots/ (for the README); a plain test run keeps them in a temporary folder."""
 
 import io
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -211,6 +212,24 @@ def test_the_api_docs_render_with_every_other_host_blocked(server: tuple[str, st
 
     assert operations > 20
     assert elsewhere == []
+
+
+def test_try_it_out_on_the_prices_example_succeeds_as_shown(page: Any, server: tuple[str, str]) -> None:
+    base, key = server
+    page.goto(f"{base}/docs")
+    operation = page.locator(".opblock-post:has([data-path='/admin/products/prices'])").first
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    shown = json.loads(operation.locator("textarea.body-param__text").input_value())
+
+    with api_client(base, key) as api:
+        answer = api.post("/admin/products/prices", json=shown)
+        product = api.get(f"/products/{shown['updates'][0]['goods_id']}").json()
+
+    assert answer.status_code == 200, answer.text
+    assert shown["updates"][0] == {"goods_id": "MZB0J8RIN", "name": "Redmi 13 5G (8GB/128GB) Ocean Blue",
+                                   "category": "Phones", "price": "14999.00"}
+    assert product["name"] == "Redmi 13 5G (8GB/128GB) Ocean Blue" and product["price"] == "14999.00"
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
