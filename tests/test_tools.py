@@ -31,32 +31,3 @@ def test_the_load_benchmark_runs_without_errors(tmp_path: Path) -> None:
     assert ", 0 errors" in result.stdout
     assert "all list endpoints" in result.stdout
 
-
-def test_serve_starts_two_workers_that_both_answer_and_stop_on_sigterm(tmp_path: Path) -> None:
-    import signal
-    import time
-
-    import httpx
-
-    from devtools.loopback import free_port
-
-    port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", "WORKERS": "2",
-           "LOG_LEVEL": "WARNING", "TALLY_HOST": "http://127.0.0.1:9"}
-    server = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], cwd=tmp_path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        prefixes: set[str] = set()
-        deadline = time.monotonic() + 60
-        while len(prefixes) < 2 and time.monotonic() < deadline:
-            try:  # a new connection each time: the kernel spreads them over the workers' sockets
-                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=2, trust_env=False)
-                prefixes.add(response.headers["x-request-id"][:4])  # the per-process part of the id
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert len(prefixes) == 2, "two worker processes should answer"
-    finally:
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=60)
-    assert server.returncode == 0, output[-3000:]
-    assert "with 2 worker processes" in output
