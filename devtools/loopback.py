@@ -1,10 +1,14 @@
-"""Helpers for tools that start the service on 127.0.0.1: a free port, a key in a database, and a
-scratch folder that goes away when the tool exits."""
+"""Helpers for tools that start the service on 127.0.0.1: a free port, a key in a database, a
+scratch folder that goes away when the tool exits, a uvicorn process and its memory (Linux)."""
 
 import atexit
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -37,3 +41,49 @@ def scratch_dir(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+def start_uvicorn(env: dict[str, str], *, cwd: Path, seconds: float = 60) -> tuple["subprocess.Popen[bytes]", str]:
+    """One uvicorn process of the service on a free 127.0.0.1 port, once `/health` answers.
+
+    `env` holds the settings (DATABASE_URL, TALLY_HOST...) on top of this process's environment.
+    Returns the process and its base URL; the caller stops it with `stop_process`.
+    """
+    import httpx
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-access-log", "--log-level", "warning"], cwd=cwd, env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(base + "/health", timeout=1, trust_env=False).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    stop_process(server)
+    raise SystemExit("the service did not start")
+
+
+def stop_process(process: "subprocess.Popen[bytes]") -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (VmRSS) or at its peak (VmHWM), from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no {field} for process {pid}")
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Start a process's VmHWM over from its current RSS, so the next peak is one step's own."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")

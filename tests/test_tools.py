@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
     ("bench/bench_import.py", ["--rows", "2000", "--naive-rows", "500"], "first import speed-up"),
     ("bench/bench_prices.py", ["--items", "200", "--repeat", "1"], "ratio service / plain"),
     ("bench/bench_report.py", ["--retailers", "30", "--devices", "3000", "--repeat", "1"], "Tally requests: 1"),
+    ("bench/bench_bad_rows.py", ["--rows", "2000"], "errors.xlsx of"),
 ])
 def test_a_benchmark_runs_and_prints_its_ratio(script: str, args: list[str], expected: str, tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(ROOT / script), *args], cwd=tmp_path, capture_output=True, text=True,
