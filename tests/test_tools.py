@@ -15,6 +15,8 @@ pytestmark = pytest.mark.slow
     ("bench/bench_prices.py", ["--items", "200", "--repeat", "1"], "ratio service / plain"),
     ("bench/bench_report.py", ["--retailers", "30", "--devices", "3000", "--repeat", "1"], "Tally requests: 1"),
     ("bench/bench_bad_rows.py", ["--rows", "2000"], "errors.xlsx of"),
+    ("bench/bench_bad_tally.py", ["--retailers", "5", "--waiting", "2", "--faults", "hang,cut", "--deadline", "0.5",
+                                  "--read-timeout", "1"], "while 2 balance asks and 5 OD reports wait"),
 ])
 def test_a_benchmark_runs_and_prints_its_ratio(script: str, args: list[str], expected: str, tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(ROOT / script), *args], cwd=tmp_path, capture_output=True, text=True,
