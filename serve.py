@@ -14,19 +14,49 @@ back to uvicorn's `--workers`.
 """
 
 import argparse
+import logging
 import multiprocessing
 import signal
 import socket
 import sys
 import time
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from types import FrameType
 
 import uvicorn
 
 from settings import Settings
 
-RESTART_PAUSE_SECONDS = 1.0
-QUICK_DEATH_SECONDS = 10.0  # a worker that dies this soon after starting, twice running, is not restarted
+log = logging.getLogger("serve")
+
+# A worker that dies is restarted after a pause that doubles while its successors keep dying
+# (1 s, 2 s, 4 s ... 60 s): a fault that kills every worker at start (a bad .env, a full disk)
+# costs one log line a minute, not a busy loop, and the service comes back by itself once it is
+# fixed. The supervisor itself never gives up; only Ctrl+C or SIGTERM stops it.
+FIRST_RESTART_DELAY_SECONDS = 1.0
+MAX_RESTART_DELAY_SECONDS = 60.0
+STEADY_SECONDS = 60.0  # a worker that lived this long died of something new: start the pauses over
+POLL_SECONDS = 0.2
+
+
+def restart_delay(previous: float | None, lived: float) -> float:
+    """The pause before restarting a worker that lived `lived` s, when the last pause was `previous` s."""
+    if previous is None or lived >= STEADY_SECONDS:
+        return FIRST_RESTART_DELAY_SECONDS
+    return min(previous * 2, MAX_RESTART_DELAY_SECONDS)
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """'exit code 1' or 'killed by SIGKILL', from a multiprocessing exit code."""
+    if exitcode is None:
+        return "no exit code"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -53,15 +83,25 @@ def _port_taken(host: str, port: int) -> bool:
         return probe.connect_ex(("127.0.0.1" if host in ("0.0.0.0", "") else host, port)) == 0
 
 
+@dataclass
+class _Slot:
+    """One worker's place: the process running in it, or when the next one starts."""
+
+    process: BaseProcess | None
+    started_at: float
+    delay: float | None = None  # the last pause before a restart in this place
+    restart_at: float = 0.0
+
+
 def supervise(host: str, port: int, workers: int, log_level: str) -> int:
-    """Start `workers` processes, restart one that dies, stop them all on Ctrl+C or SIGTERM."""
+    """Start `workers` processes, restart any that dies (with growing pauses), stop on Ctrl+C or SIGTERM."""
     if _port_taken(host, port):
-        print(f"port {port} is already in use: is the service running already?", file=sys.stderr)
+        log.error("port %d is already in use: is the service running already?", port)
         return 1
     context = multiprocessing.get_context("spawn")
     stopping = False
 
-    def start() -> multiprocessing.process.BaseProcess:
+    def start() -> BaseProcess:
         process = context.Process(target=_run_worker, args=(host, port, log_level), daemon=False)
         process.start()
         return process
@@ -72,29 +112,32 @@ def supervise(host: str, port: int, workers: int, log_level: str) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    processes = [start() for _ in range(workers)]
-    started = {process.pid: time.monotonic() for process in processes}
-    quick_deaths = 0
-    print(f"serving on http://{host}:{port} with {workers} worker processes (Ctrl+C stops)", flush=True)
+    slots = [_Slot(start(), time.monotonic()) for _ in range(workers)]
+    log.info("serving on http://%s:%d with %d worker processes (Ctrl+C stops)", host, port, workers)
     while not stopping:
-        time.sleep(0.2)
-        for index, process in enumerate(processes):
-            if process.is_alive() or stopping:
-                continue
-            lived = time.monotonic() - started.pop(process.pid, 0.0)
-            quick_deaths = quick_deaths + 1 if lived < QUICK_DEATH_SECONDS else 0
-            if quick_deaths >= 2:
-                print("workers keep dying right after start; see the messages above. Stopping.", file=sys.stderr)
-                stopping = True
+        time.sleep(POLL_SECONDS)
+        now = time.monotonic()
+        for slot in slots:
+            if stopping:
                 break
-            print(f"worker {process.pid} stopped (exit code {process.exitcode}); starting another", file=sys.stderr)
-            time.sleep(RESTART_PAUSE_SECONDS)
-            processes[index] = start()
-            started[processes[index].pid] = time.monotonic()
-    for process in processes:
+            if slot.process is None:
+                if now >= slot.restart_at:
+                    slot.process, slot.started_at = start(), now
+                    log.info("worker %d started", slot.process.pid)
+                continue
+            if slot.process.is_alive():
+                continue
+            lived = now - slot.started_at
+            slot.delay = restart_delay(slot.delay, lived)
+            slot.restart_at = now + slot.delay
+            log.warning("worker %d stopped (%s) after %.1f s; starting another in %.0f s",
+                        slot.process.pid, describe_exit(slot.process.exitcode), lived, slot.delay)
+            slot.process = None
+    running = [slot.process for slot in slots if slot.process is not None]
+    for process in running:
         if process.is_alive():
             process.terminate()  # uvicorn finishes the requests in hand on SIGTERM
-    for process in processes:
+    for process in running:
         process.join(30)
         if process.is_alive():
             process.kill()
@@ -107,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     settings = Settings()
+    # The supervisor's own lines; each worker's uvicorn sets up logging in its process.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s serve: %(message)s", stream=sys.stderr)
     log_level = settings.log_level.lower()
     if settings.workers > 1 and hasattr(socket, "SO_REUSEPORT"):
         return supervise(args.host, args.port, settings.workers, log_level)

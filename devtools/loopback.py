@@ -1,5 +1,5 @@
 """Helpers for tools that start the service on 127.0.0.1: a free port, a key in a database, a
-scratch folder that goes away when the tool exits, and the service as a real uvicorn process."""
+scratch folder that goes away when the tool exits, a uvicorn process and its memory (Linux)."""
 
 import atexit
 import os
@@ -47,25 +47,60 @@ def scratch_dir(prefix: str) -> Path:
     return path
 
 
-def start_server(database_url: str, port: int, env_extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": database_url, "TALLY_HOST": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING",
-           **(env_extra or {})}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while time.time() < deadline:
+def start_uvicorn(env: dict[str, str], *, cwd: Path = ROOT, seconds: float = 60,
+                  port: int | None = None) -> tuple["subprocess.Popen[bytes]", str]:
+    """One uvicorn process of the service on a free 127.0.0.1 port, once `/health` answers.
+
+    `env` holds the settings (DATABASE_URL, TALLY_HOST...) on top of this process's environment.
+    Returns the process and its base URL; the caller stops it with `stop_process`.
+    """
+    import httpx
+
+    port = port or free_port()
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-access-log", "--log-level", "warning"], cwd=cwd, env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
+            if httpx.get(base + "/health", timeout=1, trust_env=False).status_code == 200:
+                return server, base
         except httpx.HTTPError:
             time.sleep(0.1)
-    server.kill()
-    raise AssertionError("the server did not start")
+    stop_process(server)
+    raise RuntimeError("the service did not start")
 
 
-def peak_rss_mib(process: subprocess.Popen[bytes]) -> float:
-    """The process's high-water resident memory so far (Linux's VmHWM)."""
-    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+def stop_process(process: "subprocess.Popen[bytes]") -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (VmRSS) or at its peak (VmHWM), from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM in /proc: not Linux?")
+    raise ValueError(f"no {field} for process {pid}")
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Start a process's VmHWM over from its current RSS, so the next peak is one step's own."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def start_server(database_url: str, port: int, env_extra: dict[str, str] | None = None) -> "subprocess.Popen[bytes]":
+    """The service on `port` with `database_url`, Tally on a closed loopback port unless `env_extra` says."""
+    server, _base = start_uvicorn({"DATABASE_URL": database_url, "TALLY_HOST": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING",
+                                   **(env_extra or {})}, port=port, seconds=30)
+    return server
+
+
+def peak_rss_mib(process: "subprocess.Popen[bytes]") -> float:
+    """The process's high-water resident memory so far."""
+    return rss_mib(process.pid, "VmHWM")

@@ -220,10 +220,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _trickle(self, body: bytes) -> None:
         state = self.server.state
         for index in range(len(body)):
-            if state.fault != "trickle":  # switched back to a good day: send the rest at once
-                self.wfile.write(body[index:])
-                return
             try:
+                if state.fault != "trickle":  # switched back to a good day: send the rest at once
+                    self.wfile.write(body[index:])
+                    return
                 self.wfile.write(body[index:index + 1])
                 self.wfile.flush()
             except OSError:  # the client gave up

@@ -107,12 +107,32 @@ def _quick_day_first(text: str) -> datetime | None:
     return None if local is None else (local - IST_OFFSET).replace(tzinfo=UTC)
 
 
-def parse_datetime(value: Any) -> datetime | None:
+# Python's datetime holds the years 1-9999 only: 01-01-0001 in IST is before year 1 in UTC, and
+# 31-12-9999 west of UTC (or its end of day) after 9999. One message for cells and query values.
+OUT_OF_RANGE = "is out of range; use a date between 0001-01-02 and 9999-12-30, such as 21-11-2026"
+_DAY_LESS_A_MICROSECOND = timedelta(days=1, microseconds=-1)
+
+
+def parse_datetime(value: Any, *, to_end_of_day: bool = False) -> datetime | None:
     """A UTC datetime from an Excel date cell, ISO text or day-first text; naive means IST.
 
     Day-first only (21/11/2026 is 21 November): the portal is Indian, and guessing month-first
-    for 05/11 would silently swap months.
+    for 05/11 would silently swap months. `to_end_of_day` moves it to the last microsecond of its
+    day, for a caller that knows the value was a date alone.
+
+    Raises:
+        CellError: the value is not a date, or is one a datetime cannot hold (`OUT_OF_RANGE`).
     """
+    try:
+        moment = _to_utc(value)
+        if to_end_of_day and moment is not None:
+            moment += _DAY_LESS_A_MICROSECOND
+    except OverflowError:  # the one place that words it, for every caller
+        raise CellError(OUT_OF_RANGE) from None
+    return moment
+
+
+def _to_utc(value: Any) -> datetime | None:
     if type(value) is datetime:  # the common case: a real Excel date cell, naive IST
         return (value - IST_OFFSET).replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if value is None or value == "":
@@ -162,14 +182,9 @@ def parse_moment(text: str, *, date_means_end_of_day: bool = False) -> datetime:
     text = text.strip()
     if not text or text[0] not in "0123456789":
         raise CellError("is not a date; use 2026-11-21, 21-11-2026 14:05 or 2026-11-21T18:00:00+05:30")
-    try:
-        moment = parse_datetime(text)
-        assert moment is not None  # parse_datetime gives None only for empty text
-        if date_means_end_of_day and ":" not in text:  # a time always has a colon; a date never does
-            moment += timedelta(days=1, microseconds=-1)
-    except OverflowError:
-        # 0001-01-01 in IST is before year 1 in UTC: Python's datetime cannot hold it.
-        raise CellError("is out of range; use a date between 0001-01-02 and 9999-12-30") from None
+    # A time always has a colon; a date never does.
+    moment = parse_datetime(text, to_end_of_day=date_means_end_of_day and ":" not in text)
+    assert moment is not None  # parse_datetime gives None only for empty text
     return moment
 
 

@@ -19,7 +19,6 @@ MAX_VALUE_CHARS = 255
 # the exact counts by kind. Every row of a 200,000-row file can be wrong at once (a renamed
 # status), and storing each error added 129 MB to the database per attempt.
 ROW_ERRORS_KEPT = 10_000
-OUT_OF_RANGE = "is out of range; use a real date such as 21-11-2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +170,8 @@ class RowChecker:
             return None, False
         try:
             return parse_datetime(cells[index]), False
-        except CellError as exc:
+        except CellError as exc:  # a year-1 date too: parse_datetime words every date problem
             problems.append(self._issue(cells, row, name, f"{label} {exc}"))
-        except OverflowError:
-            # 01-01-0001 in IST is before year 1 in UTC, which a Python datetime cannot hold.
-            problems.append(self._issue(cells, row, name, f"{label} {OUT_OF_RANGE}"))
         return None, True
 
     def _status(self, text: str) -> str | None:
@@ -211,10 +207,8 @@ class RowChecker:
         if value == "":
             return None
         try:
-            if type(value) is datetime and value.tzinfo is None:
-                return (value - IST_OFFSET).replace(tzinfo=UTC)
             return parse_datetime(value)
-        except (CellError, OverflowError):
+        except CellError:
             return NEEDS_CARE
 
     @staticmethod
@@ -230,7 +224,7 @@ class RowChecker:
                 local = day_first_local(value)
                 if local is not None:
                     return local - IST_OFFSET
-        except OverflowError:  # a year-1 date: `_check_slowly` names it
+        except OverflowError:  # a year-1 date is no fast case: parse_datetime words it, on the slow path
             pass
         return NEEDS_CARE
 

@@ -119,8 +119,8 @@ def test_a_moment_outside_what_a_datetime_holds_is_422_naming_the_parameter(
 
     assert response.status_code == 422, response.text
     assert response.json()["errors"] == [
-        {"loc": ["query", field], "msg": "is out of range; use a date between 0001-01-02 and 9999-12-30",
-         "type": "datetime_format"}]
+        {"loc": ["query", field], "type": "datetime_format",
+         "msg": "is out of range; use a date between 0001-01-02 and 9999-12-30, such as 21-11-2026"}]
 
 
 def test_the_earliest_moment_a_datetime_holds_is_still_a_filter(client: TestClient) -> None:

@@ -1,8 +1,8 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from kit.cells import CellError, cell_text, parse_datetime
+from kit.cells import OUT_OF_RANGE, CellError, cell_text, parse_datetime, parse_moment
 from prm.cells import luhn_ok, parse_imei
 
 VALID = "490154203237518"  # a published example IMEI with a correct check digit
@@ -89,6 +89,25 @@ class TestDates:
 
     def test_an_empty_cell_is_no_date(self) -> None:
         assert parse_datetime("") is None
+
+    @pytest.mark.parametrize("value", [
+        "01-01-0001", "01/01/0001 05:29", "0001-01-01", "1 Jan 0001", "9999-12-31T23:00:00-05:00",
+        datetime(1, 1, 1), date(1, 1, 1), datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+    ])
+    def test_a_date_a_datetime_cannot_hold_in_utc_is_refused_with_the_one_range_message(self, value: object) -> None:
+        with pytest.raises(CellError) as raised:
+            parse_datetime(value)
+
+        assert str(raised.value) == "is out of range; use a date between 0001-01-02 and 9999-12-30, such as 21-11-2026"
+        assert str(raised.value) == OUT_OF_RANGE
+
+    def test_the_end_of_a_day_after_what_a_datetime_holds_is_refused_with_the_same_message(self) -> None:
+        with pytest.raises(CellError, match="^is out of range; use a date between"):
+            parse_moment("9999-12-31-0500", date_means_end_of_day=True)
+
+    def test_the_first_and_last_days_a_datetime_holds_are_read(self) -> None:
+        assert parse_datetime("02-01-0001") == datetime(1, 1, 1, 18, 30, tzinfo=UTC)
+        assert parse_moment("9999-12-31Z", date_means_end_of_day=True) == datetime.max.replace(tzinfo=UTC)
 
 
 def test_whole_number_cells_lose_excels_trailing_zero() -> None:

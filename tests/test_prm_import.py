@@ -375,8 +375,10 @@ class TestTheImportTellsTheTruth:
 
         assert summary.status == "success" and summary.rows_imported == 1
         assert errors_of(summary) == [
-            (6, "Inward Time", "inward time is out of range; use a real date such as 21-11-2026"),
-            (7, "Activation Time", "activation time is out of range; use a real date such as 21-11-2026")]
+            (6, "Inward Time",
+             "inward time is out of range; use a date between 0001-01-02 and 9999-12-30, such as 21-11-2026"),
+            (7, "Activation Time",
+             "activation time is out of range; use a date between 0001-01-02 and 9999-12-30, such as 21-11-2026")]
 
     def test_an_unexpected_error_marks_the_run_failed_with_its_reason(self, session: Session,
                                                                       make_xlsx: MakeXlsx) -> None:

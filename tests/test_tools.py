@@ -14,6 +14,9 @@ pytestmark = pytest.mark.slow
     ("bench/bench_import.py", ["--rows", "2000", "--naive-rows", "500"], "first import speed-up"),
     ("bench/bench_prices.py", ["--items", "200", "--repeat", "1"], "ratio service / plain"),
     ("bench/bench_report.py", ["--retailers", "30", "--devices", "3000", "--repeat", "1"], "Tally requests: 1"),
+    ("bench/bench_bad_rows.py", ["--rows", "2000"], "errors.xlsx of"),
+    ("bench/bench_bad_tally.py", ["--retailers", "5", "--waiting", "2", "--faults", "hang,cut", "--deadline", "0.5",
+                                  "--read-timeout", "1"], "while 2 balance asks and 5 OD reports wait"),
 ])
 def test_a_benchmark_runs_and_prints_its_ratio(script: str, args: list[str], expected: str, tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(ROOT / script), *args], cwd=tmp_path, capture_output=True, text=True,
@@ -31,35 +34,6 @@ def test_the_load_benchmark_runs_without_errors(tmp_path: Path) -> None:
     assert ", 0 errors" in result.stdout
     assert "all list endpoints" in result.stdout
 
-
-def test_serve_starts_two_workers_that_both_answer_and_stop_on_sigterm(tmp_path: Path) -> None:
-    import signal
-    import time
-
-    import httpx
-
-    from devtools.loopback import free_port
-
-    port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", "WORKERS": "2",
-           "LOG_LEVEL": "WARNING", "TALLY_HOST": "http://127.0.0.1:9"}
-    server = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], cwd=tmp_path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        prefixes: set[str] = set()
-        deadline = time.monotonic() + 60
-        while len(prefixes) < 2 and time.monotonic() < deadline:
-            try:  # a new connection each time: the kernel spreads them over the workers' sockets
-                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=2, trust_env=False)
-                prefixes.add(response.headers["x-request-id"][:4])  # the per-process part of the id
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert len(prefixes) == 2, "two worker processes should answer"
-    finally:
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=60)
-    assert server.returncode == 0, output[-3000:]
-    assert "with 2 worker processes" in output
 
 
 def test_every_step_of_the_windows_launcher_stops_on_failure_with_the_window_open() -> None:
