@@ -95,6 +95,7 @@ HOSTILE_WORKBOOKS: dict[str, Callable[[], bytes]] = {
     "far-corner": lambda: _header_then("XFD1048576", 1048576),
     "wide-row": lambda: _header_then("XFD2", 2),
     "deep-column": lambda: _header_then("A1048576", 1048576),
+    "inside-each-cap": lambda: _header_then("GR1048576", 1048576),  # 220 million cells in all
     "row-zero": lambda: _header_then("A0", 2),
     "letters-only": lambda: _header_then("ABC", 2),
     "long-column": lambda: _header_then("ZZZZZZZZZZ1", 2),

@@ -55,18 +55,21 @@ class WorkbookLimits:
 
     rows: int
     columns: int
-    cells: int
+    area: int  # rows x columns of the sheet's bounding box: what the reader allocates
     sheets: int = 50
     shared_strings: int = 5_000_000
     inflated_bytes: int = 4 * 1024**3
 
 
-# A portal export of a big distributor's full year is about 1,000,000 rows of 20-30 columns.
-PRM_LIMITS = WorkbookLimits(rows=1_100_000, columns=200, cells=40_000_000)
+# A portal export of a big distributor's full year is about 1,000,000 rows of 20-30 columns;
+# Excel itself stops at 1,048,576 rows.
+# calamine holds about 30 bytes per cell of the bounding box (a 1,100,000 x 20 sheet peaks at
+# 0.7 GB), so the area, not each cap alone, is what keeps a reader under 1 GiB.
+PRM_LIMITS = WorkbookLimits(rows=EXCEL_MAX_ROWS, columns=200, area=22_000_000)
 # A price list holds one row per model; a mapping sheet one per retailer.
-PRICE_LIST_LIMITS = WorkbookLimits(rows=100_000, columns=50, cells=2_000_000, shared_strings=1_000_000,
+PRICE_LIST_LIMITS = WorkbookLimits(rows=100_000, columns=50, area=2_000_000, shared_strings=1_000_000,
                                    inflated_bytes=512 * 1024**2)
-MAPPING_LIMITS = WorkbookLimits(rows=200_000, columns=50, cells=4_000_000, shared_strings=1_000_000,
+MAPPING_LIMITS = WorkbookLimits(rows=200_000, columns=50, area=4_000_000, shared_strings=1_000_000,
                                 inflated_bytes=512 * 1024**2)
 
 
@@ -110,17 +113,17 @@ _STRING_ITEM = re.compile(rb"<" + _PREFIX + rb"si(?=[\s/>])")
 _REFERENCE = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
 
 
-def _suspects(limits: WorkbookLimits) -> tuple[re.Pattern[bytes], ...]:
-    """Patterns that find cells and rows which are not plainly inside the caps.
+def _suspects(limits: WorkbookLimits, columns: int) -> tuple[re.Pattern[bytes], ...]:
+    """Patterns that find cells and rows which are not plainly inside `limits.rows` x `columns`.
 
     The usual writer (Excel, openpyxl, xlsxwriter, the portal) opens every cell `<c r="B7"` with
     `r` first; each pattern starts with a literal so the regex engine skips to candidates at
     memory speed. Anything else (no `r`, `r` later or twice, single quotes, a prefix, a reference
-    beyond the caps) is a suspect, and a sheet with a suspect is walked exactly.
+    beyond the caps) is a suspect.
     """
     digits, letters = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     row = _at_most(str(min(limits.rows, EXCEL_MAX_ROWS)), digits, "123456789").encode()
-    column = _at_most(column_name(limits.columns), letters, letters).encode()
+    column = _at_most(column_name(columns), letters, letters).encode()
     rest = rb"""(?:\s+(?!r\s*=)[\w:.-]+\s*=\s*"[^"]*")*\s*/?>"""  # no second r: the last one wins in calamine
     return (re.compile(rb'<c(?! r="' + column + row + rb'"' + rest + rb")(?=[\s/>])"),
             re.compile(rb'<row(?! r="' + row + rb'"' + rest + rb")(?=[\s/>])"),
@@ -259,6 +262,7 @@ def _walk_exactly(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits)
     the first cell or row beyond the caps."""
     parser = xml.parsers.expat.ParserCreate()
     position = {"row": 0, "column": 0}
+    corner = {"row": 0, "column": 0}  # the bounding box's far corner so far
 
     def start(tag: str, attributes: dict[str, str]) -> None:
         name = tag.rsplit(":", 1)[-1]
@@ -281,7 +285,9 @@ def _walk_exactly(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits)
                     raise FileProblem(f"has {part.label} with a row of more than {limits.columns} cells, "
                                       f"{_beyond(limits)}; it was not read", 413)
             else:
-                row, position["column"] = _check_reference(reference, part.label, limits)
+                position["row"], position["column"] = _check_reference(reference, part.label, limits)
+            corner["row"] = max(corner["row"], position["row"])
+            corner["column"] = max(corner["column"], position["column"])
 
     def refuse_declarations(*_args: object) -> None:
         raise FileProblem(f"is damaged: {part.label} declares XML entities, which no workbook needs", 400)
@@ -295,13 +301,47 @@ def _walk_exactly(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits)
         parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
         raise FileProblem(f"is damaged: {part.label} is not well-formed XML ({exc})", 400) from None
+    _check_area(corner["row"], corner["column"], part, limits)
 
 
-def _check_sheet(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits,
-                 suspects: tuple[re.Pattern[bytes], ...]) -> int:
-    """Raise for a sheet beyond the caps; returns how many cells it holds."""
-    cells = 0
-    first, walked = True, False
+def _check_area(rows: int, columns: int, part: _Part, limits: WorkbookLimits) -> None:
+    if rows * columns > limits.area:
+        raise FileProblem(f"has {part.label} reaching {column_name(columns)}{rows}: {rows:,} rows by {columns} columns "
+                          f"is more than the {limits.area:,} cells this upload reads; split it into smaller files", 413)
+
+
+_CELL_COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_CELL_ROWS = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
+
+
+def _measure_wide(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits) -> None:
+    """A sheet wider than the quick check allows: check every reference against the full caps and
+    measure its bounding box exactly (the walk does both where references are unusual)."""
+    suspects = _suspects(limits, limits.columns)
+    far_row = far_column = 0
+    for chunk in _chunks(archive, part.path):
+        if any(pattern.search(chunk) for pattern in suspects):
+            _walk_exactly(archive, part, limits)
+            return
+        # Sets first: the comparisons then run over a few distinct values, not every cell.
+        far_column = max([far_column, *map(column_number_bytes, set(_CELL_COLUMNS.findall(chunk)))])
+        far_row = max([far_row, *map(int, set(_CELL_ROWS.findall(chunk)))])
+    _check_area(far_row, far_column, part, limits)
+
+
+def column_number_bytes(letters: bytes) -> int:
+    return column_number(letters.decode("ascii"))
+
+
+def _check_sheet(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits) -> None:
+    """Raise for a sheet beyond the caps or the area.
+
+    The quick check allows only as many columns as keep rows x columns inside the area (20 for
+    a PRM export), so a sheet that passes it needs no measuring; a wider or unusual one is
+    measured exactly, reading it again.
+    """
+    quick = _suspects(limits, max(1, min(limits.columns, limits.area // limits.rows)))
+    first = True
     for chunk in _chunks(archive, part.path):
         if _declares_entities(chunk):
             raise FileProblem(f"is damaged: {part.label} declares XML entities, which no workbook needs", 400)
@@ -310,15 +350,9 @@ def _check_sheet(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits,
             if dimension := _DIMENSION.search(chunk):
                 for corner in dimension[1].decode("ascii", "replace").split(":")[:2]:
                     _check_reference(corner.replace("$", ""), f"{part.label} (its declared size)", limits)
-        if not walked and any(pattern.search(chunk) for pattern in suspects):
-            _walk_exactly(archive, part, limits)  # raises, or finds only cells without `r` inside the caps
-            walked = True
-        # A plain count runs at memory speed; a cell written `<c>` escapes it, but then only this
-        # cap, which the row and column caps bound anyway.
-        cells += chunk.count(b"<c ")
-        if cells > limits.cells:
-            raise FileProblem(f"has {part.label} with more than {limits.cells:,} cells, more than this upload reads", 413)
-    return cells
+        if any(pattern.search(chunk) for pattern in quick):
+            _measure_wide(archive, part, limits)
+            return
 
 
 def _check_strings(archive: zipfile.ZipFile, name: str, limits: WorkbookLimits) -> None:
@@ -368,11 +402,10 @@ def check_workbook(source: bytes | Path | BinaryIO, limits: WorkbookLimits) -> N
         _check_directory(archive, limits)
         try:
             sheets, strings = _parts(archive, limits)
-            suspects = _suspects(limits)
             for name in strings:
                 _check_strings(archive, name, limits)
             for part in sheets:
-                _check_sheet(archive, part, limits, suspects)
+                _check_sheet(archive, part, limits)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
             # a bad CRC, a truncated part, an encrypted member or an unknown compression method
             raise FileProblem(f"is damaged and cannot be read ({exc})", 400) from None

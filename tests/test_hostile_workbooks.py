@@ -28,6 +28,7 @@ REASONS = {
     "long-column": "'ZZZZZZZZZZ1'", "negative-row": "'A-5'", "row-2-to-32": "'A4294967296'",
     "row-number-2-to-32": "4,294,967,296", "far-dimension": "XFD1048576",
     "cells-without-references": "more than 200 cells", "far-second-sheet": "XFD1048576",
+    "inside-each-cap": "1,048,576 rows by 200 columns",
 }
 
 
@@ -63,6 +64,18 @@ def _sheet_with(cell_xml: str) -> bytes:
 def test_references_written_unusually_are_still_measured(cell: str, reason: str) -> None:
     with pytest.raises(FileProblem, match=reason):
         check_workbook(_sheet_with(cell), PRM_LIMITS)
+
+
+def test_a_sheet_inside_each_cap_but_too_large_in_area_is_refused() -> None:
+    # 1,048,576 rows by 200 columns would be 210 million cells for the reader: about 6 GB.
+    with pytest.raises(FileProblem, match="reaching GR1048576: 1,048,576 rows by 200 columns"):
+        check_workbook(_sheet_with('<c r="A1"><v>1</v></c><c r="GR1048576"><v>1</v></c>'), PRM_LIMITS)
+
+
+def test_a_wide_export_within_the_area_passes() -> None:
+    cells = "".join(f'<c r="{column}1"><v>1</v></c>' for column in ("A", "Z", "AD"))
+    check_workbook(workbook_bytes([sheet_xml([f'<row r="1">{cells}</row>', '<row r="500000"><c r="AD500000"><v>1</v></c></row>'])]),
+                   PRM_LIMITS)
 
 
 def test_shared_strings_that_claim_billions_are_refused() -> None:
