@@ -7,7 +7,7 @@ upload's name through `clean_upload_name`, so both rules live in one place.
 import io
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import errors
 
@@ -28,6 +28,11 @@ class Download:
     content: bytes
     media_type: str
     file_name: str
+
+
+def upload_bytes(data: bytes | BinaryIO) -> bytes:
+    """An upload's bytes, given as bytes or as the file it was spooled to (read here, off the event loop)."""
+    return data if isinstance(data, bytes) else data.read()
 
 
 def inert_text(value: str) -> str:
