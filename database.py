@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from kit import lanes
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WRITE_OPTION = "begin_for_write"
 
@@ -21,10 +23,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if not is_sqlite(url):
         return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
-    # `def` routes run in a thread pool, so one connection may serve several threads.
-    # A pool as large as the thread pool that serves `def` routes (40), so no request waits for one.
+    # Routes run on the lanes' threads (kit.lanes), so one connection may serve several threads.
+    # A pool as large as the lanes together (40 + 16 + READ_THREADS + 4), so no thread waits for one.
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
-                           pool_size=20, max_overflow=20)
+                           pool_size=20, max_overflow=50)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -106,16 +108,17 @@ def init_db(database_url: str | None = None) -> None:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; services commit, closing discards anything uncommitted.
 
-    Async on purpose: making a session does no I/O, and the close runs right here instead of
-    waiting for a free worker thread. Waiting for one let a loaded server deadlock: every thread
-    held a route waiting for a pooled connection, while the connections waited for a thread to
-    be handed back. Closing is a rollback of at most one read, so it is brief.
+    Making a session does no I/O (it connects on its first query). The route's lane closes it in
+    its own thread (kit.lanes); if a session still holds a transaction here, closing it is a
+    rollback, a round trip on PostgreSQL, so `lanes.release` runs it on a thread, never on the
+    event loop, and on threads of its own: a close queued behind routes waiting for a pooled
+    connection, which only closes hand back, once deadlocked a loaded server.
     """
     session = request.app.state.sessionmaker()
     try:
         yield session
     finally:
-        session.close()
+        await lanes.release(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

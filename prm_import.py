@@ -1,6 +1,6 @@
 """PRM IMEI import: read the brand portal's device export, check every row, write one snapshot.
 
-Public functions: `import_workbook`, `import_file`, `abandon_stale_runs`, `live_progress`, and
+Public functions: `import_workbook`, `import_file`, `abandon_stale_runs`, and
 the command line `.venv/bin/python prm_import.py FILE [--dry-run] [--strict] [--database URL]`.
 
 A run is logged in `prm_sync_run_log` before the file is opened. All data changes of a run are
@@ -29,7 +29,7 @@ from models import PrmSyncRun, utcnow
 from prm import outcome, store
 from prm.runs import latest_success
 from prm.columns import PRM_COLUMNS
-from prm.progress import Progress, ProgressFn, cyclic_gc_paused, forget, in_background, live_progress
+from prm.progress import Progress, ProgressFn, cyclic_gc_paused, frozen_until_done, in_background
 from prm.outcome import ERRORS_SHOWN
 from prm.rows import ParsedRows, RowIssue, check_rows
 from kit.process_lock import ProcessLock
@@ -203,11 +203,8 @@ def import_workbook(
                          file_bytes=size, options=options.describe(), started_by=actor.name)
         session.add(run)
         session.commit()
-        try:
-            with cyclic_gc_paused():
-                return _run_import(session, run, source, options, previous_id, progress, now or utcnow(), actor)
-        finally:
-            forget(run.id)
+        with frozen_until_done():
+            return _run_import(session, run, source, options, previous_id, progress, now or utcnow(), actor)
     finally:
         lock.release()
 
@@ -235,10 +232,10 @@ def _run_import(session: Session, run: PrmSyncRun, source: bytes | Path, options
         run.rows_total = progress.expected  # an estimate for progress bars until the rows are counted
         progress("validating", 0, commit=True)
         dialect_name = session.get_bind().dialect.name
-        parsed = check_rows(sheet.rows, sheet.header, now=now,
-                            on_row=lambda rows: progress("validating", rows, commit=rows % 10_000 == 0),
-                            datetime_form=bulk.datetime_writer(dialect_name),
-                            naive_utc_form=bulk.naive_utc_writer(dialect_name))
+        with cyclic_gc_paused():
+            parsed = check_rows(sheet.rows, sheet.header, now=now, on_row=progress.rows_checked,
+                                datetime_form=bulk.datetime_writer(dialect_name),
+                                naive_utc_form=bulk.naive_utc_writer(dialect_name))
         outcome.count(run, parsed)
         ignored, sheet_name = sheet.header.ignored, sheet.name
         del sheet  # frees python-calamine's copy of every cell (hundreds of MB at 500k rows)
@@ -371,7 +368,7 @@ def import_upload(session: Session, *, upload: BinaryIO | None, filename: str | 
 from prm.runs import get_run, list_runs, row_errors_workbook  # noqa: E402
 
 __all__ = ["ImportOptions", "abandon_stale_runs", "get_run", "import_file", "import_upload", "import_workbook", "list_runs",
-           "live_progress", "row_errors_workbook"]
+           "row_errors_workbook"]
 
 
 # --- command line -----------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """Load test: N concurrent clients against the list and report endpoints, for a bounded time.
 
-    python bench/load.py [--clients 50] [--seconds 20] [--url URL --key KEY]
+    python bench/load.py [--clients 50] [--seconds 20] [--workers 2] [--import-during] [--url URL --key KEY]
 
 Without --url it starts its own service on 127.0.0.1 (SQLite in a temporary folder, a loopback
 Tally emulator, a 20,000-device import and prices) with serve.py, exactly as `make run` serves it
 (WORKERS processes, default 2; --workers to try others). It prints requests per second,
 p50/p95/p99 per endpoint and the error count. Target (issue #8): zero errors and p95 under 100 ms
-for the list endpoints. Only 127.0.0.1 is ever contacted.
+for the list endpoints. Only 127.0.0.1 is ever contacted. With --import-during one PRM import of
+a 100,000-row workbook starts a second into the measured run, and the latencies of the requests
+sent while it ran are printed apart.
 
 Each client is one keep-alive HTTP/1.1 connection sending its next request as soon as the last
 answer is in (no think time). The clients are plain asyncio streams rather than an HTTP library,
@@ -15,6 +17,7 @@ so that the load generator, which shares the 2 cores with the server, uses as li
 
 import argparse
 import asyncio
+import threading
 import os
 import random
 import statistics
@@ -37,9 +40,14 @@ LIST_PATHS = ["/retailers", "/products", "/inventory?retailer_code=RT100007", "/
 REPORT_PATH = "/reports/negative"
 
 
-def prepare_service(workdir: Path, workers: int) -> tuple[str, str, subprocess.Popen[bytes], TallyServer]:
+IMPORT_ROWS = 100_000
+
+
+def prepare_service(workdir: Path, workers: int, import_during: bool) -> tuple[str, str, subprocess.Popen[bytes], TallyServer]:
     book, db = workdir / "prm.xlsx", workdir / "load.db"
     generate(book, rows=20_000, retailers=300, goods=60)
+    if import_during:
+        generate(workdir / "during.xlsx", rows=IMPORT_ROWS, retailers=300, goods=60, seed=11)
     ledgers = [Ledger(r.name, "Sundry Debtors", f"-{random.Random(n).randrange(10**8) / 100:.2f}")
                for n, r in enumerate(make_retailers(300, random.Random(7)))]
     tally = TallyServer(0, TallyState([Company("Load Test Co", {"Sundry Debtors": None}, ledgers)])).start()
@@ -64,7 +72,28 @@ def prepare_service(workdir: Path, workers: int) -> tuple[str, str, subprocess.P
     return base, admin, server, tally
 
 
-async def run_load(base: str, key: str, clients: int, seconds: float) -> dict[str, list[float]]:
+class ImportDuring:
+    """One import posted from a thread during the load: when it ran and what it answered."""
+
+    def __init__(self, base: str, key: str, book: Path, delay: float) -> None:
+        self.base, self.key, self.book, self.delay = base, key, book, delay
+        self.started = self.ended = 0.0
+        self.status = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        time.sleep(self.delay)
+        data = self.book.read_bytes()
+        self.started = time.perf_counter()
+        with httpx.Client(base_url=self.base, headers={"X-API-Key": self.key}, timeout=600, trust_env=False) as client:
+            response = client.post("/run/prm-sync", params={"confirm_shrink": "true"},
+                                   files={"file": ("during.xlsx", data)})
+        self.ended, self.status = time.perf_counter(), response.status_code
+
+
+async def run_load(base: str, key: str, clients: int, seconds: float,
+                   samples: list[tuple[float, float]] | None = None) -> dict[str, list[float]]:
+    """Latencies per endpoint; `samples` (if given) collects (sent at, seconds) of every list request."""
     latencies: dict[str, list[float]] = {}
     errors: list[str] = []
     deadline = time.perf_counter() + seconds
@@ -100,6 +129,8 @@ async def run_load(base: str, key: str, clients: int, seconds: float) -> dict[st
                 elapsed = time.perf_counter() - started
                 if status == 200:
                     latencies.setdefault(path.split("?")[0] if path != REPORT_PATH else path, []).append(elapsed)
+                    if samples is not None and path != REPORT_PATH:
+                        samples.append((started, elapsed))
                 else:
                     errors.append(f"{path}: HTTP {status}")
         finally:
@@ -124,21 +155,35 @@ def main() -> None:
     parser.add_argument("--url", help="a running service on 127.0.0.1 (default: start one)")
     parser.add_argument("--key", help="an API key for --url")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the service it starts (as WORKERS)")
+    parser.add_argument("--import-during", action="store_true",
+                        help=f"run one {IMPORT_ROWS:,}-row PRM import during the measured load (own service only)")
     args = parser.parse_args()
     if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
         raise SystemExit("load tests only run against 127.0.0.1 / localhost")
 
+    if args.url and args.import_during:
+        raise SystemExit("--import-during needs the service this script starts (no --url)")
+
     server = tally = None
+    importer: ImportDuring | None = None
+    samples: list[tuple[float, float]] = []
     if args.url:
         base, key = args.url.rstrip("/"), args.key or ""
     else:
         print("preparing a service with 20,000 devices, 300 retailers ...", flush=True)
-        base, key, server, tally = prepare_service(scratch_dir("bench-load-"), args.workers)
+        workdir = scratch_dir("bench-load-")
+        base, key, server, tally = prepare_service(workdir, args.workers, args.import_during)
+        if args.import_during:
+            importer = ImportDuring(base, key, workdir / "during.xlsx", delay=1.0)
     try:
         asyncio.run(run_load(base, key, args.clients, 2))  # warm-up, not counted: each worker's first queries compile
         started = time.perf_counter()
-        latencies = asyncio.run(run_load(base, key, args.clients, args.seconds))
+        if importer is not None:
+            importer.thread.start()
+        latencies = asyncio.run(run_load(base, key, args.clients, args.seconds, samples))
         elapsed = time.perf_counter() - started
+        if importer is not None:
+            importer.thread.join(600)
     finally:
         if server is not None:
             server.terminate()
@@ -158,6 +203,14 @@ def main() -> None:
               f"{percentile(values, 0.95) * 1000:>8.1f} {percentile(values, 0.99) * 1000:>8.1f}")
     print(f"{'all list endpoints':<24} {len(everything):>7} {statistics.median(everything) * 1000:>8.1f} "
           f"{percentile(everything, 0.95) * 1000:>8.1f} {percentile(everything, 0.99) * 1000:>8.1f}   (target p95 < 100 ms)")
+    if importer is not None:
+        during = [seconds for sent, seconds in samples if importer.started <= sent <= importer.ended]
+        print(f"\nimport of {IMPORT_ROWS:,} rows during the load: HTTP {importer.status} in "
+              f"{importer.ended - importer.started:.1f} s")
+        if during:
+            print(f"{'list requests meanwhile':<24} {len(during):>7} {statistics.median(during) * 1000:>8.1f} "
+                  f"{percentile(during, 0.95) * 1000:>8.1f} {percentile(during, 0.99) * 1000:>8.1f}   "
+                  f"({len(during) / max(importer.ended - importer.started, 0.001):.0f} requests/s)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ two bulk statements, or none is written. `price_history` gets one row per real c
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from schemas import (
     ProductRead,
 )
 from kit.files import (Download, clean_upload_name, from_inert_text, header_sheet, inert_text, put_rupees,
-                       xlsx_download)
+                       upload_bytes, xlsx_download)
 from kit.workbook_gate import PRICE_LIST_LIMITS
 from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 
@@ -253,7 +253,7 @@ def _read_price_list(data: bytes, file_name: str) -> tuple[list[_Located], int]:
     return located, skipped
 
 
-def upload_price_list(session: Session, *, data: bytes, file_name: str | None, note: str | None = None,
+def upload_price_list(session: Session, *, data: bytes | BinaryIO, file_name: str | None, note: str | None = None,
                       actor: Actor = SYSTEM, dry_run: bool = False) -> PriceUpdateResult:
     """Apply a price-list workbook (Goods ID, Price; optional Name, Category); all or nothing.
 
@@ -261,7 +261,7 @@ def upload_price_list(session: Session, *, data: bytes, file_name: str | None, n
     saved: the answer shows what would change and each product's last change.
     """
     file_name = clean_upload_name(file_name, default="prices.xlsx")
-    located, skipped = _read_price_list(data, file_name)
+    located, skipped = _read_price_list(upload_bytes(data), file_name)
     return _apply(session, located, source="price_upload", actor=actor,
                   note=note or f"price list {file_name}", what=file_name, skipped=skipped, dry_run=dry_run)
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
 import errors
 from kit.cells import IST
@@ -34,6 +34,11 @@ class Download:
     content: bytes
     media_type: str
     file_name: str
+
+
+def upload_bytes(data: bytes | BinaryIO) -> bytes:
+    """An upload's bytes, given as bytes or as the file it was spooled to (read here, off the event loop)."""
+    return data if isinstance(data, bytes) else data.read()
 
 
 def inert_text(value: str) -> str:

@@ -1,4 +1,4 @@
-"""Reads of the import run log: runs with live progress, one run with its row errors, errors as xlsx."""
+"""Reads of the import run log: runs with their saved progress, one run with its row errors, errors as xlsx."""
 
 import io
 from collections.abc import Iterable
@@ -12,18 +12,15 @@ from kit.files import XLSX_TYPE, Download, inert_text
 from models import PrmSyncRowError, PrmSyncRun
 from kit.paging import PageParams, paginate
 from prm.outcome import error_counts, errors_note
-from prm.progress import live_progress
 from schemas import Page, RowErrorRead, SyncRunDetail, SyncRunRead
 
 FETCH_ROWS = 2_000  # row errors read per round trip while the workbook is written
 
 
-def _with_live_progress(run: PrmSyncRun) -> SyncRunRead:
+def _run_read(run: PrmSyncRun) -> SyncRunRead:
+    """A run as stored: its progress too, saved in the row, so every worker reads the same."""
     read = SyncRunRead.model_validate(run)
     read.errors_note = errors_note(run)
-    live = live_progress(run.id)
-    if run.status == "running" and live:
-        read.phase, read.rows_processed = live
     return read
 
 
@@ -37,7 +34,7 @@ def list_runs(session: Session, *, page: PageParams, status: str | None = None) 
     stmt = select(PrmSyncRun).order_by(desc(PrmSyncRun.id))
     if status:
         stmt = stmt.where(PrmSyncRun.status == status)
-    return paginate(session, stmt, page, _with_live_progress)
+    return paginate(session, stmt, page, _run_read)
 
 
 def _get_run_or_raise(session: Session, run_id: int) -> PrmSyncRun:
@@ -53,7 +50,7 @@ def get_run(session: Session, *, run_id: int, page: PageParams, severity: str | 
     if severity:
         stmt = stmt.where(PrmSyncRowError.severity == severity)
     row_errors = paginate(session, stmt, page, RowErrorRead.model_validate)
-    read = _with_live_progress(run).model_dump()
+    read = _run_read(run).model_dump()
     read["error_counts"] = error_counts(session, run_id)
     return SyncRunDetail(**read, row_errors=row_errors)
 

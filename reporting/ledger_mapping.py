@@ -3,7 +3,7 @@
 The matching rule itself is pure and lives in `reporting.ledger_matching`.
 """
 
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from kit.cells import cell_text
 from schemas import LedgerAssignmentItem, LedgerAssignmentResult, LedgerMappingPage, LedgerMappingRead
 from tally_cache import TallyService
 from kit.cells import check_name, normalise_name
-from kit.files import Download, clean_upload_name, from_inert_text, header_sheet, inert_text, xlsx_download
+from kit.files import Download, clean_upload_name, from_inert_text, header_sheet, inert_text, upload_bytes, xlsx_download
 from kit.workbook_gate import MAPPING_LIMITS
 from kit.workbooks import FileProblem, HeaderSpec, open_sheet
 from reporting.ledger_matching import Mapping, fuzzy_index, resolve, suggest
@@ -173,13 +173,13 @@ def mapping_workbook(service: TallyService, session: Session) -> Download:
     return xlsx_download(workbook, "ledger_mapping.xlsx")
 
 
-def upload_mapping(service: TallyService, session: Session, *, data: bytes, file_name: str | None,
+def upload_mapping(service: TallyService, session: Session, *, data: bytes | BinaryIO, file_name: str | None,
                    actor: Actor = SYSTEM) -> LedgerAssignmentResult:
     """Apply an edited mapping sheet: a non-empty Tally Ledger that differs from today's becomes
     the retailer's explicit ledger; empty cells change nothing. All or nothing."""
     file_name = clean_upload_name(file_name, default="mapping.xlsx")
     try:
-        sheet = open_sheet(data, MAPPING_SHEET_COLUMNS, what="a mapping header (Retailer Code and Tally Ledger)",
+        sheet = open_sheet(upload_bytes(data), MAPPING_SHEET_COLUMNS, what="a mapping header (Retailer Code and Tally Ledger)",
                            limits=MAPPING_LIMITS)
     except FileProblem as problem:
         raise problem.as_app_error(file_name) from None

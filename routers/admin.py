@@ -22,8 +22,8 @@ router = APIRouter(tags=["admin"])
 
 @router.post("/admin/keys", summary="Create an API key (shown once)", response_model=ApiKeyCreated, status_code=201,
              responses=error_responses(409, 422))
-def create_key(session: SessionDep, actor: AdminDep, body: ApiKeyCreate) -> ApiKeyCreated:
-    return keys.create_key(session, name=body.name, role=body.role, actor=actor)
+async def create_key(session: SessionDep, actor: AdminDep, body: ApiKeyCreate) -> ApiKeyCreated:
+    return await lanes.work(keys.create_key, session, name=body.name, role=body.role, actor=actor)
 
 
 @router.get("/admin/keys", summary="API keys (never the keys themselves)", response_model=list[ApiKeyRead],
@@ -34,8 +34,8 @@ async def list_keys(session: SessionDep, actor: AdminDep) -> list[ApiKeyRead]:
 
 @router.delete("/admin/keys/{name}", summary="Revoke an API key", response_model=ApiKeyRead,
                responses=error_responses(404, 422))
-def revoke_key(session: SessionDep, actor: AdminDep, name: Annotated[str, Path(max_length=100)]) -> ApiKeyRead:
-    return keys.revoke_key(session, name=name, actor=actor)
+async def revoke_key(session: SessionDep, actor: AdminDep, name: Annotated[str, Path(max_length=100)]) -> ApiKeyRead:
+    return await lanes.work(keys.revoke_key, session, name=name, actor=actor)
 
 
 @router.get("/admin/audit", summary="The audit trail, newest first", response_model=Page[AuditEntryRead],

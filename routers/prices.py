@@ -34,13 +34,13 @@ GoodsId = Annotated[str, Path(max_length=64)]
 
 @router.post("/admin/products/prices", summary="Create products and set prices in bulk (all or nothing)",
              response_model=PriceUpdateResult, responses=error_responses(409, 422))
-def update_prices(session: SessionDep, actor: AccountsDep, body: PriceUpdateRequest) -> PriceUpdateResult:
-    return prices.update_prices(session, updates=body.updates, note=body.note, actor=actor)
+async def update_prices(session: SessionDep, actor: AccountsDep, body: PriceUpdateRequest) -> PriceUpdateResult:
+    return await lanes.work(prices.update_prices, session, updates=body.updates, note=body.note, actor=actor)
 
 
 @router.post("/admin/products/prices/upload", summary="Apply a price-list workbook (all or nothing)",
              response_model=PriceUpdateResult, responses=error_responses(400, 413, 415, 422))
-def upload_price_list(
+async def upload_price_list(
     session: SessionDep,
     actor: AccountsDep,
     file: Annotated[UploadFile, File(description="xlsx with Goods ID and Price (or DP) columns")],
@@ -48,15 +48,15 @@ def upload_price_list(
     dry_run: Annotated[bool, Query(description="Check and show what would change (and each product's last "
                                                "change); save nothing.")] = False,
 ) -> PriceUpdateResult:
-    return prices.upload_price_list(session, data=file.file.read(), file_name=file.filename, note=note, actor=actor,
-                                    dry_run=dry_run)
+    return await lanes.work(prices.upload_price_list, session, data=file.file, file_name=file.filename, note=note,
+                            actor=actor, dry_run=dry_run)
 
 
 @router.get("/admin/products/prices/template", summary="Download every product and its price as xlsx",
             response_class=Response, responses={**XLSX_RESPONSE, **error_responses()},
             dependencies=[VIEWER])
-def price_list_template(session: SessionDep) -> Response:
-    return file_response(prices.price_list_template(session))
+async def price_list_template(session: SessionDep) -> Response:
+    return file_response(await lanes.work(prices.price_list_template, session))
 
 
 @router.get("/products/{goods_id}", summary="One product with its last 20 price changes",

@@ -22,7 +22,7 @@ router = APIRouter(tags=["prm import"])
     status_code=200,
     responses=error_responses(400, 409, 413, 415, 422, 503),
 )
-def run_prm_sync(
+async def run_prm_sync(
     request: Request,
     session: SessionDep,
     actor: AdminDep,
@@ -33,8 +33,9 @@ def run_prm_sync(
     confirm_shrink: Annotated[bool, Query(description="Accept a file that leaves under half the previous stock.")] = False,
 ) -> ImportSummary:
     options = ImportOptions(strict=strict, dry_run=dry_run, force=force, confirm_shrink=confirm_shrink)
-    return prm_import.import_upload(session, upload=file.file if file else None, filename=file.filename if file else None,
-                                    fallback_path=request.app.state.settings.prm_file_path, options=options, actor=actor)
+    return await lanes.work(prm_import.import_upload, session, upload=file.file if file else None,
+                            filename=file.filename if file else None,
+                            fallback_path=request.app.state.settings.prm_file_path, options=options, actor=actor)
 
 
 @router.get("/debug/sync-logs", summary="Import runs, newest first", response_model=Page[SyncRunRead],
@@ -61,5 +62,5 @@ async def get_sync_log(
 @router.get("/debug/sync-logs/{run_id}/errors.xlsx", summary="A run's row errors as an Excel file",
             response_class=Response, responses={**XLSX_RESPONSE, **error_responses(404, 422)},
             dependencies=[VIEWER])
-def sync_log_errors_workbook(session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
-    return file_response(prm_import.row_errors_workbook(session, run_id=run_id))
+async def sync_log_errors_workbook(session: SessionDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
+    return file_response(await lanes.work(prm_import.row_errors_workbook, session, run_id=run_id))

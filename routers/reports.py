@@ -3,11 +3,11 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from reporting import ledger_mapping
 import reports
+from kit import lanes
 from database import SessionDep
 from kit.files import XLSX_TYPE
 from routers.deps import VIEWER, XLSX_RESPONSE, AccountsDep, AmountQuery, PageDep, ViewerDep, error_responses, file_response, json_or_file
@@ -39,17 +39,16 @@ async def negative_report(
     refresh: Refresh = False,
     format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",
 ) -> Response:
-    return json_or_file(await run_in_threadpool(reports.negative_report_in_format, tally, session, format=format,
-                                                min_od=min_od, retailer_code=retailer_code, refresh=refresh,
-                                                actor=actor))
+    return json_or_file(await lanes.tally(reports.negative_report_in_format, tally, session, format=format,
+                                          min_od=min_od, retailer_code=retailer_code, refresh=refresh, actor=actor))
 
 
 @router.get("/reports/negative/{retailer_code}", summary="One retailer's OD explained: stock by goods, ledger, balance",
             response_model=OdDrillDown, responses=error_responses(404, 422))
 async def negative_drill_down(tally: TallyDep, session: SessionDep, actor: ViewerDep, retailer_code: Code,
                               refresh: Refresh = False) -> OdDrillDown:
-    return await run_in_threadpool(reports.drill_down, tally, session, retailer_code=retailer_code, refresh=refresh,
-                                   actor=actor)
+    return await lanes.tally(reports.drill_down, tally, session, retailer_code=retailer_code, refresh=refresh,
+                             actor=actor)
 
 
 @router.get("/admin/ledger-mapping", summary="Every retailer's Tally ledger, how it was matched, suggestions",
@@ -60,34 +59,35 @@ async def list_ledger_mapping(
     page: PageDep,
     how: Annotated[str | None, Query(pattern="^(explicit|by_name|by_code|unmatched)$")] = None,
 ) -> LedgerMappingPage:
-    return await run_in_threadpool(ledger_mapping.list_mappings, tally, session, page=page, how=how)
+    return await lanes.tally(ledger_mapping.list_mappings, tally, session, page=page, how=how)
 
 
 @router.post("/admin/ledger-mapping", summary="Set many retailers' ledgers at once (all or nothing)",
              response_model=LedgerAssignmentResult, responses=error_responses(422, 503))
-def set_ledger_mappings(tally: TallyDep, session: SessionDep, actor: AccountsDep,
-                        body: LedgerAssignmentRequest) -> LedgerAssignmentResult:
-    return ledger_mapping.set_many(tally, session, items=body.mappings, actor=actor)
+async def set_ledger_mappings(tally: TallyDep, session: SessionDep, actor: AccountsDep,
+                              body: LedgerAssignmentRequest) -> LedgerAssignmentResult:
+    return await lanes.tally(ledger_mapping.set_many, tally, session, items=body.mappings, actor=actor)
 
 
 @router.put("/admin/retailers/{code}/ledger", summary="Set or clear one retailer's Tally ledger",
             response_model=LedgerMappingRead, responses=error_responses(404, 422, 503))
-def set_retailer_ledger(tally: TallyDep, session: SessionDep, actor: AccountsDep, code: Code,
-                        body: LedgerAssignment) -> LedgerMappingRead:
-    return ledger_mapping.set_ledger(tally, session, code=code, ledger_name=body.ledger_name, actor=actor)
+async def set_retailer_ledger(tally: TallyDep, session: SessionDep, actor: AccountsDep, code: Code,
+                              body: LedgerAssignment) -> LedgerMappingRead:
+    return await lanes.tally(ledger_mapping.set_ledger, tally, session, code=code, ledger_name=body.ledger_name, actor=actor)
 
 
 @router.get("/admin/ledger-mapping/sheet", summary="Download the mapping as xlsx, to edit and upload back",
             response_class=Response, responses={**XLSX_RESPONSE, **error_responses()},
             dependencies=[VIEWER])
-def ledger_mapping_sheet(tally: TallyDep, session: SessionDep) -> Response:
-    return file_response(ledger_mapping.mapping_workbook(tally, session))
+async def ledger_mapping_sheet(tally: TallyDep, session: SessionDep) -> Response:
+    return file_response(await lanes.tally(ledger_mapping.mapping_workbook, tally, session))
 
 
 @router.post("/admin/ledger-mapping/upload", summary="Apply an edited mapping sheet (all or nothing)",
              response_model=LedgerAssignmentResult, responses=error_responses(400, 413, 415, 422, 503))
-def upload_ledger_mapping(
+async def upload_ledger_mapping(
     tally: TallyDep, session: SessionDep, actor: AccountsDep,
     file: Annotated[UploadFile, File(description="The mapping sheet: Retailer Code and Tally Ledger columns")],
 ) -> LedgerAssignmentResult:
-    return ledger_mapping.upload_mapping(tally, session, data=file.file.read(), file_name=file.filename, actor=actor)
+    return await lanes.tally(ledger_mapping.upload_mapping, tally, session, data=file.file, file_name=file.filename,
+                             actor=actor)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from kit import lanes
 from system import health
 from schemas import HealthRead, RootRead
 from settings import APP_NAME, APP_VERSION
@@ -11,7 +12,7 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/", summary="Service name, version and links", response_model=RootRead)
-def root() -> RootRead:
+async def root() -> RootRead:  # from memory: no lane
     return RootRead(name=APP_NAME, version=APP_VERSION, docs="/docs", redoc="/redoc", health="/health", ui="/ui/")
 
 
@@ -21,6 +22,6 @@ def root() -> RootRead:
     response_model=HealthRead,
     responses={503: {"model": HealthRead, "description": "The database is unreachable."}},
 )
-def get_health(request: Request) -> JSONResponse:
-    report = health.check(request.app.state.engine, request.app.state.tally)
+async def get_health(request: Request) -> JSONResponse:
+    report = await lanes.read(health.check, request.app.state.engine, request.app.state.tally)
     return JSONResponse(report.model_dump(mode="json", exclude_none=True), status_code=200 if report.status == "ok" else 503)

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
 from kit import lanes
 import tally_cache
@@ -39,8 +38,7 @@ async def closing_balance(
     ledger: Annotated[str, Query(min_length=1, max_length=255, description="Ledger name as in Tally, any case")],
     refresh: Refresh = False,
 ) -> BalanceRead:
-    return await run_in_threadpool(tally_cache.get_balance, tally, session, ledger=ledger, refresh=refresh,
-                                   actor=actor)
+    return await lanes.tally(tally_cache.get_balance, tally, session, ledger=ledger, refresh=refresh, actor=actor)
 
 
 @router.get("/tally/ledgers", summary="Ledgers of a group with their balances", response_model=LedgerPage,
@@ -54,14 +52,14 @@ async def list_ledgers(
     refresh: Refresh = False,
     search: Annotated[str | None, Query(max_length=255, description="Part of the ledger's name, any case")] = None,
 ) -> LedgerPage:
-    return await run_in_threadpool(tally_cache.list_ledgers, tally, session, page=page, group=group, refresh=refresh,
-                                   search=search, actor=actor)
+    return await lanes.tally(tally_cache.list_ledgers, tally, session, page=page, group=group, refresh=refresh,
+                             search=search, actor=actor)
 
 
 @router.get("/tally/status", summary="Is Tally reachable; last success and error; cache counters",
             response_model=TallyStatus, responses=error_responses(), dependencies=[VIEWER])
 async def tally_status(tally: TallyDep, session: SessionDep) -> TallyStatus:
-    return await run_in_threadpool(tally_cache.status, tally, session)
+    return await lanes.tally(tally_cache.status, tally, session)
 
 
 @router.get("/debug/tally-cache", summary="Cached balances with age and freshness", response_model=Page[CacheEntryRead],
@@ -72,5 +70,5 @@ async def tally_cache_entries(tally: TallyDep, session: SessionDep, page: PageDe
 
 @router.post("/admin/tally/refresh", summary="Read the debtors group from Tally now", response_model=RefreshResult,
              responses=error_responses(502, 503))
-def refresh(tally: TallyDep, session: SessionDep, actor: AccountsDep) -> RefreshResult:
-    return tally_cache.refresh_now(tally, session, actor=actor)
+async def refresh(tally: TallyDep, session: SessionDep, actor: AccountsDep) -> RefreshResult:
+    return await lanes.tally(tally_cache.refresh_now, tally, session, actor=actor)

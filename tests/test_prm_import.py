@@ -317,9 +317,10 @@ class TestFailures:
 
         worker = threading.Thread(target=first_import)
         worker.start()
+        other_worker = database.make_engine(str(engine.url))  # what another process sees: the row alone
         try:
             assert in_progress.wait(10)
-            with sessions() as second_session:
+            with database.make_sessionmaker(other_worker)() as second_session:
                 running = prm_import.list_runs(second_session, page=PageParams()).items[0]
                 seen_phases.append(running.phase)
                 with pytest.raises(Conflict) as caught:
@@ -327,6 +328,7 @@ class TestFailures:
         finally:
             release.set()
             worker.join(20)
+            other_worker.dispose()
 
         assert f"Import run {running.id} (first.xlsx) is still running" in caught.value.detail
         assert seen_phases == ["validating"] and running.rows_processed >= 1000
