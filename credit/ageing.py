@@ -1,0 +1,122 @@
+"""Ageing, limits and holds, as pure functions of bills and balances (no database, no Tally).
+
+Amounts follow the service's sign: positive = the party owes us. Every amount is a Decimal;
+sums stay exact and each output field is quantised once, by `Money` where it is serialised.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+BASES = ("due_date", "bill_date")
+NOT_DUE = "not_due"
+ZERO = Decimal("0.00")
+HOLD_REASONS = ("over_limit", "overdue", "uncovered")
+
+
+@dataclass(frozen=True)
+class Slabs:
+    """Overdue buckets from their upper bounds in days: (30, 60, 90) gives 1-30, 31-60, 61-90, 91+."""
+
+    bounds: tuple[int, ...] = (30, 60, 90)
+
+    def __post_init__(self) -> None:
+        if not self.bounds or any(b <= a for a, b in zip((0, *self.bounds), self.bounds)):
+            raise ValueError(f"ageing slabs must rise from above 0, e.g. 30,60,90; got {self.bounds}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """not_due, overdue_1_30, overdue_31_60, overdue_61_90, overdue_90_plus (for the default bounds)."""
+        lows = (1, *(bound + 1 for bound in self.bounds[:-1]))
+        return (NOT_DUE, *(f"overdue_{low}_{high}" for low, high in zip(lows, self.bounds)),
+                f"overdue_{self.bounds[-1]}_plus")
+
+    def bucket(self, overdue_days: int) -> str:
+        if overdue_days <= 0:
+            return NOT_DUE
+        for name, bound in zip(self.names[1:], self.bounds):
+            if overdue_days <= bound:
+                return name
+        return self.names[-1]
+
+
+@dataclass(frozen=True)
+class OpenBill:
+    """One unpaid bill as Tally reports it, its credit days already chosen (its own, the
+    ledger's, or the default)."""
+
+    ref: str
+    ledger_name: str
+    bill_date: date
+    amount: Decimal
+    credit_days: int
+
+
+@dataclass(frozen=True)
+class AgedBill:
+    bill: OpenBill
+    due_date: date
+    overdue_days: int  # from the due date (or the bill date for basis=bill_date); <= 0: not due
+    bucket: str
+
+
+def age_bill(bill: OpenBill, *, as_of: date, slabs: Slabs, basis: str = "due_date") -> AgedBill:
+    due = bill.bill_date + timedelta(days=bill.credit_days)
+    start = due if basis == "due_date" else bill.bill_date
+    days = (as_of - start).days
+    return AgedBill(bill=bill, due_date=due, overdue_days=days, bucket=slabs.bucket(days))
+
+
+@dataclass
+class LedgerAgeing:
+    """One ledger's balance split by age: its bills by bucket, and what no bill explains."""
+
+    balance: Decimal
+    buckets: dict[str, Decimal]
+    bills: list[AgedBill] = field(default_factory=list)
+
+    @property
+    def overdue_total(self) -> Decimal:
+        return sum((amount for name, amount in self.buckets.items() if name != NOT_DUE), ZERO)
+
+    @property
+    def on_account(self) -> Decimal:
+        """Receipts not set against a bill, advances, a ledger with bill-wise off: never aged."""
+        return self.balance - sum((aged.bill.amount for aged in self.bills), ZERO)
+
+    @property
+    def oldest_overdue(self) -> AgedBill | None:
+        """The overdue bill still owed (a positive amount) that is overdue the longest; the older
+        bill first on a tie, then the reference, so the answer never depends on order."""
+        owed = [aged for aged in self.bills if aged.overdue_days > 0 and aged.bill.amount > 0]
+        return min(owed, key=lambda aged: (-aged.overdue_days, aged.bill.bill_date, aged.bill.ref), default=None)
+
+
+def age_ledger(balance: Decimal, bills: list[OpenBill], *, as_of: date, slabs: Slabs,
+               basis: str = "due_date") -> LedgerAgeing:
+    aged = sorted((age_bill(bill, as_of=as_of, slabs=slabs, basis=basis) for bill in bills),
+                  key=lambda a: (a.bill.bill_date, a.bill.ref))
+    buckets = dict.fromkeys(slabs.names, ZERO)
+    for one in aged:
+        buckets[one.bucket] += one.bill.amount
+    return LedgerAgeing(balance=balance, buckets=buckets, bills=aged)
+
+
+def limit_used_pct(balance: Decimal, credit_limit: Decimal | None) -> Decimal | None:
+    """The share of the credit limit in use, in per cent with two places; None without a limit."""
+    if not credit_limit:
+        return None
+    return (balance * 100 / credit_limit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def hold_reasons(*, balance: Decimal, credit_limit: Decimal | None, oldest_overdue_days: int | None,
+                 od_amount: Decimal | None, hold_overdue_days: int, hold_min_od: Decimal) -> list[str]:
+    """Every reason that puts a retailer on hold, in a fixed order: over_limit, overdue, uncovered."""
+    reasons = []
+    if credit_limit is not None and credit_limit > 0 and balance > credit_limit:
+        reasons.append("over_limit")
+    if oldest_overdue_days is not None and oldest_overdue_days > hold_overdue_days:
+        reasons.append("overdue")
+    if od_amount is not None and od_amount > hold_min_od:
+        reasons.append("uncovered")
+    return reasons
