@@ -4,12 +4,13 @@ Money is stored as integer paise (see `Money`): SQLite has no exact decimal type
 sums in SQL must be exact on SQLite and PostgreSQL alike. Timestamps are stored in UTC.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -288,3 +289,40 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class CreditRelease(Base):
+    """An accounts user's release of a retailer from the hold list until a date; it lapses by
+    itself, and an admin may end it early. Rows are kept: the history of who released whom."""
+
+    __tablename__ = "credit_releases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    retailer_code: Mapped[str] = mapped_column(String(255), index=True)
+    until_date: Mapped[date] = mapped_column(Date)  # the last day it holds, in IST
+    reason: Mapped[str] = mapped_column(Text)
+    released_by: Mapped[str] = mapped_column(String(100))
+    released_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_by: Mapped[str | None] = mapped_column(String(100))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CreditSnapshot(Base):
+    """One ledger's credit position on one day (IST). Past days are never rewritten; a second
+    snapshot the same day replaces that day's."""
+
+    __tablename__ = "credit_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    ledger_name: Mapped[str] = mapped_column(String(255))
+    retailer_codes: Mapped[str] = mapped_column(Text)  # comma-separated, as the report lists them
+    balance: Mapped[Decimal] = mapped_column(Money)
+    overdue_total: Mapped[Decimal] = mapped_column(Money)
+    buckets: Mapped[str] = mapped_column(Text)  # JSON {bucket: "amount"}: the slabs are a setting
+    stock_value: Mapped[Decimal] = mapped_column(Money)
+    od_amount: Mapped[Decimal] = mapped_column(Money)
+    hold_reasons: Mapped[str] = mapped_column(String(100))  # comma-separated, "" when none
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_credit_snapshots_day_ledger", "day", "ledger_name", unique=True),)
