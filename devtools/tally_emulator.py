@@ -101,6 +101,7 @@ class TallyState:
         self.requests = 0  # POSTs that reached the emulator (counted on arrival, before waiting their turn)
         self.gets = 0
         self.fault: str | None = None  # one of FAULTS besides hang (which is the `hang` event)
+        self.bills_fault: str | None = None  # one of FAULTS but hang, for open-bills requests only
         self.trickle_seconds = 1.0
         self.bom = False  # answer UTF-16 with a BOM (real Tally does both)
         self.canned: tuple[bytes, str] | None = None  # a fixed answer (body, content type)
@@ -115,6 +116,7 @@ class TallyState:
         self.requests = 0
         self.gets = 0
         self.fault = None
+        self.bills_fault = None
         self.trickle_seconds = 1.0
         self.bom = False
         self.canned = None
@@ -281,8 +283,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
         pass
 
-    def _send(self, body: bytes, content_type: str) -> None:
-        fault = self.server.state.fault
+    def _send(self, body: bytes, content_type: str, *, is_bills: bool = False) -> None:
+        fault = self.server.state.fault or (self.server.state.bills_fault if is_bills else None)
         status = 500 if fault == "http500" else 200
         if fault == "http500":
             body, content_type = b"Internal Server Error", "text/plain"
@@ -307,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         for index in range(len(body)):
             try:
-                if state.fault != "trickle":  # switched back to a good day: send the rest at once
+                if "trickle" not in (state.fault, state.bills_fault):  # a good day again: the rest at once
                     self.wfile.write(body[index:])
                     return
                 self.wfile.write(body[index:index + 1])
@@ -348,7 +350,8 @@ class _Handler(BaseHTTPRequestHandler):
                 text = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("utf-16-le", "replace")
                 reply = answer(state, text) if utf16 else UNKNOWN
                 body = reply.encode("utf-16-le")
-                self._send((b"\xff\xfe" if state.bom else b"") + body, "text/xml; charset=utf-16")
+                self._send((b"\xff\xfe" if state.bom else b"") + body, "text/xml; charset=utf-16",
+                           is_bills="<TYPE>Bill</TYPE>" in text)
             else:
                 try:
                     text = raw.decode("utf-8")
