@@ -111,7 +111,7 @@ def refresh_bills(bills: BillsService, *, force: bool = False, patient: bool = T
             begin_write(session)
             session.execute(delete(TallyOpenBill))
             for start in range(0, len(rows), INSERT_CHUNK):
-                session.execute(insert(TallyOpenBill), rows[start:start + INSERT_CHUNK])
+                session.connection().execute(insert(TallyOpenBill.__table__), rows[start:start + INSERT_CHUNK])
             session.merge(TallyBillRead(scope=SCOPE, as_of_date=as_of, fetched_at=now, bill_count=len(rows)))
             session.commit()
         took = int((time.perf_counter() - started) * 1000)
