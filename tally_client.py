@@ -1,7 +1,7 @@
 """Talk to Tally over its XML-over-HTTP port: a pure half (build, decode, clean, parse) and a
 transport half (`TallyClient`). Section numbers (§) refer to ../shared/docs/tally-xml.md.
 
-Only `tally_cache.py` uses `TallyClient`; routes ask the cache.
+Only `tally_cache.py` and `credit/bills_cache.py` (through tally_cache's flights) use `TallyClient`; routes ask the caches.
 """
 
 import codecs
