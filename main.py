@@ -21,6 +21,7 @@ import prm_import
 from errors import add_exception_handlers
 from kit.request_log import RequestLogMiddleware
 import tally_cache
+from credit import bills_cache
 from kit import workbooks
 from routers import admin, channel, docs, prices, prm, reports, system, tally
 from kit.upload_limit import BodySizeLimitMiddleware
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ttl_minutes=settings.cache_ttl_minutes, debtors_group=settings.tally_debtors_group,
             sessions=app.state.sessionmaker, engine=engine, deadline=settings.tally_deadline_seconds,
             breaker_seconds=settings.tally_breaker_seconds, waiters=settings.tally_waiters)
+        app.state.bills = bills_cache.make_bills_service(app.state.tally, default_credit_days=settings.default_credit_days)
         log.info("%s %s started; database %s", APP_NAME, APP_VERSION, engine.url.render_as_string(hide_password=True))
         try:
             yield

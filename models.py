@@ -260,6 +260,48 @@ class TallyLedgerCache(Base):
     source: Mapped[str] = mapped_column(String(16))  # group | ledger
 
 
+class TallyLedgerTerms(Base):
+    """A debtors-group ledger's credit terms, read from Tally in the same request as its balance."""
+
+    __tablename__ = "tally_ledger_terms"
+
+    ledger_key: Mapped[str] = mapped_column(String(255), primary_key=True)  # normalised name
+    credit_limit: Mapped[Decimal | None] = mapped_column(Money)  # the limit's magnitude; None = no limit
+    credit_days: Mapped[int | None] = mapped_column(Integer)  # the ledger's default credit days; None = not set
+    credit_due_date: Mapped[date | None] = mapped_column(Date)  # a fixed due date instead of days
+    is_bill_wise: Mapped[bool | None] = mapped_column()  # None: Tally did not say
+    mobile: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(255))
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class TallyOpenBill(Base):
+    """One open bill of a debtors-group party, as of the last bills read (positive = owed to us)."""
+
+    __tablename__ = "tally_open_bills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ledger_key: Mapped[str] = mapped_column(String(255), index=True)  # normalised party ledger name
+    ledger_name: Mapped[str] = mapped_column(String(255))
+    bill_ref: Mapped[str] = mapped_column(String(255))
+    bill_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    # The bill's own credit period (both None: the ledger's credit days apply).
+    credit_days: Mapped[int | None] = mapped_column(Integer)
+    due_date: Mapped[date | None] = mapped_column(Date)
+
+
+class TallyBillRead(Base):
+    """When the open bills were last read, as of which date, and how many (none is an answer too)."""
+
+    __tablename__ = "tally_bill_reads"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)  # "debtors"
+    as_of_date: Mapped[date] = mapped_column(Date)
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    bill_count: Mapped[int] = mapped_column(Integer)
+
+
 class ApiKey(Base):
     """A named API key; only its SHA-256 is stored, so a leaked database leaks no key."""
 

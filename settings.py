@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     tally_waiters: int = Field(default=4, ge=1, le=64)
     # Minutes may be fractional so a test can watch an entry expire in a second.
     cache_ttl_minutes: float = Field(default=120.0, gt=0)
+    # Credit days of a bill that has no period of its own, on a ledger that has none either.
+    default_credit_days: int = Field(default=0, ge=0, le=3650)
     prm_file_path: Path = Path("./prm_imei_sample.xlsx")
     max_upload_mb: int = Field(default=100, ge=1, le=2048)
     # Comma-separated origins; empty means no cross-origin browser access at all.

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from access import audit
 import errors
-from access.actor import role_allows
+from access.actor import Actor, role_allows
 from database import begin_write
 from kit.flights import Breaker, FlightBusy, Flights, FlightTimeout
 from kit.process_lock import ProcessLock
@@ -39,12 +39,8 @@ from kit.paging import PageParams, paginate
 from schemas import BalanceRead, CacheEntryRead, LedgerPage, LedgerRead, RefreshResult, TallyStatus
 from tally_client import LedgerBalance, TallyClient, check_name, normalise_name
 
-if TYPE_CHECKING:
-    from access.actor import Actor
-
 log = logging.getLogger("dist.tally")
-T = TypeVar("T")
-R = TypeVar("R")
+T, R = TypeVar("T"), TypeVar("R")
 TALLY_LOCK = "tally"  # one request at a time to Tally, across every process (§1 of tally-xml.md)
 POOL_THREADS = 2  # Tally answers one request at a time: one at work, one queued or retrying
 IN_CHUNK = 5000  # keys per IN (...): under SQLite's and PostgreSQL's parameter limits
@@ -68,10 +64,11 @@ class TallyService:
     patient_deadline: float  # seconds, for callers with nothing cached
     breaker: Breaker
     flights: Flights
-    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("hits", "misses", "stale_serves", "tally_requests", "tally_errors", "names_lost", "breaker_skips",
-         "busy_skips"), 0))
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("hits", "misses", "stale_serves",
+        "tally_requests", "tally_errors", "names_lost", "breaker_skips", "busy_skips"), 0))
     _counter_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Called in the same transaction as a group's balances: (session, group key, balances, fetched_at).
+    on_group_stored: list[Callable[[Session, str, list[LedgerBalance], datetime], None]] = field(default_factory=list)
 
     @property
     def debtors_key(self) -> str:
@@ -132,7 +129,7 @@ def observed(service: TallyService) -> tuple[str, datetime | None]:
 # --- talking to Tally: on the pool, once per flight, one request at a time everywhere -----------
 
 
-def _ask_tally(service: TallyService, key: str, what: str, fetch: Callable[[float], T], keep: Callable[[T], R], *,
+def ask_tally(service: TallyService, key: str, what: str, fetch: Callable[[float], T], keep: Callable[[T], R], *,
                patient: bool, can_skip: bool, precheck: Callable[[], R | None] | None = None) -> R:
     """Run fetch (Tally) then keep (the cache) on the pool, once per `key`, and wait for it.
 
@@ -240,7 +237,7 @@ def _store(session: Session, balances: list[LedgerBalance], *, group: str | None
         session.execute(update(TallyLedgerCache), updates)
 
 
-def _group_fetched_at(session: Session, group_key: str) -> datetime | None:
+def group_fetched_at(session: Session, group_key: str) -> datetime | None:
     return session.scalar(select(func.min(TallyLedgerCache.fetched_at)).where(TallyLedgerCache.group_name == group_key))
 
 
@@ -254,7 +251,7 @@ def refresh_group(service: TallyService, *, group: str | None = None, force: boo
 
     def precheck() -> RefreshResult | None:
         with service.sessions() as session:
-            fetched = _group_fetched_at(session, key)
+            fetched = group_fetched_at(session, key)
             if fetched is None or (fetched < asked_at if force else not service.is_fresh(fetched)):
                 return None
             ledgers = session.scalar(select(func.count()).where(TallyLedgerCache.group_name == key)) or 0
@@ -268,6 +265,8 @@ def refresh_group(service: TallyService, *, group: str | None = None, force: boo
         with service.sessions() as session:
             begin_write(session)  # read-then-write: take the write lock first (see database.begin_write)
             _store(session, balances, group=key, fetched_at=now, claim=key == service.debtors_key)
+            for hook in service.on_group_stored:  # e.g. the credit terms read with the balances
+                hook(session, key, balances, now)
             # Rows of the group this read did not touch (fetched_at < now) are gone from Tally; no
             # list of keys (500,000 would not fit in one statement).
             session.execute(delete(TallyLedgerCache).where(
@@ -278,7 +277,7 @@ def refresh_group(service: TallyService, *, group: str | None = None, force: boo
         return RefreshResult(group=group, ledgers=len(balances), fetched_at=now,
                              duration_ms=int((time.perf_counter() - started) * 1000))
 
-    return _ask_tally(service, f"group:{key}{':force' if force else ''}", f"read of group {group!r}",
+    return ask_tally(service, f"group:{key}{':force' if force else ''}", f"read of group {group!r}",
                       lambda seconds: service.client.group_balances(group, timeout=seconds), keep,
                       patient=patient, can_skip=can_skip, precheck=precheck)
 
@@ -304,7 +303,7 @@ def _refresh_one(service: TallyService, name: str, *, force: bool, patient: bool
             session.commit()
         return True
 
-    return _ask_tally(service, f"ledger:{key}{':force' if force else ''}", f"read of ledger {name!r}",
+    return ask_tally(service, f"ledger:{key}{':force' if force else ''}", f"read of ledger {name!r}",
                       lambda seconds: service.client.ledger_balance(name, timeout=seconds), keep,
                       patient=patient, can_skip=can_skip, precheck=precheck)
 
@@ -391,7 +390,7 @@ def list_ledgers(service: TallyService, session: Session, *, page: PageParams, g
     if refresh:
         authorise_refresh(session, actor, what=f"group {group}")
     shown = service.group_label(key) or group
-    fetched = _group_fetched_at(session, key)
+    fetched = group_fetched_at(session, key)
     source, warning = "cache", None
     if refresh or fetched is None or not service.is_fresh(fetched):
         service.count("misses")
@@ -437,7 +436,7 @@ def group_balances(service: TallyService, session: Session, *, refresh: bool = F
     """
     if refresh:
         authorise_refresh(session, actor, what=f"group {service.debtors_group}")
-    fetched = _group_fetched_at(session, service.debtors_key)
+    fetched = group_fetched_at(session, service.debtors_key)
     source, problem = "cache", None
     if refresh or fetched is None or not service.is_fresh(fetched):
         session.rollback()  # no connection held while Tally answers
@@ -448,8 +447,7 @@ def group_balances(service: TallyService, session: Session, *, refresh: bool = F
             source, problem = "stale_cache", exc.detail
         session.rollback()
     table = TallyLedgerCache
-    rows = session.execute(select(table.ledger_key, table.ledger_name, table.group_name, table.closing_balance,
-                                  table.fetched_at))
+    rows = session.execute(select(table.ledger_key, table.ledger_name, table.group_name, table.closing_balance, table.fetched_at))
     return {row[0]: CachedBalance(*row) for row in rows}, source, problem
 
 

@@ -1,17 +1,20 @@
 """Talk to Tally over its XML-over-HTTP port: a pure half (build, decode, clean, parse) and a
 transport half (`TallyClient`). Section numbers (§) refer to ../shared/docs/tally-xml.md.
 
-Only `tally_cache.py` uses `TallyClient`; routes ask the cache.
+Only `tally_cache.py` and `credit/bills_cache.py` (through tally_cache's flights) use `TallyClient`; routes ask the caches.
 """
 
+import codecs
 import http.client
 import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -22,12 +25,17 @@ from defusedxml.ElementTree import ParseError, fromstring
 from errors import ErrorItem, InvalidInput, TallyError, TallyUnavailable
 from kit.cells import check_name, normalise_name
 from kit.money import to_money
+from kit.periods import CreditPeriod, parse_credit_period, parse_date, parse_logical  # noqa: F401 (re-exported)
 
 BANNER_TEXT = "Server is Running"
 UNKNOWN_REQUEST = "Unknown Request"
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # §9.7: bound what we read; a group of thousands is a few MB
+MAX_STREAM_BYTES = 256 * 1024 * 1024  # streamed answers are parsed as they come; 60,000 bills are ~30 MB
 SUNDRY_DEBTORS = "sundry debtors"
 COLLECTION_ID = "PartyBalances"
+BILLS_COLLECTION_ID = "OpenBills"
+LEDGER_FIELDS = "Name, Parent, ClosingBalance, CreditLimit, BillCreditPeriod, IsBillWiseOn, LedgerMobile, Email"
+T = TypeVar("T")
 TALLY_ROOTS = ("ENVELOPE", "RESPONSE")  # §4, §6: a document with any other root is not Tally speaking
 
 
@@ -67,7 +75,25 @@ def build_group_balances_request(*, company: str, group: str, as_of: date | None
         f"{_static_variables(company, as_of)}"
         f'<TDL><TDLMESSAGE><COLLECTION NAME="{COLLECTION_ID}" ISMODIFY="No"><TYPE>Ledger</TYPE>'
         f"<CHILDOF>{group_reference(group)}</CHILDOF><BELONGSTO>Yes</BELONGSTO>"
-        "<FETCH>Name, Parent, ClosingBalance</FETCH></COLLECTION></TDLMESSAGE></TDL>"
+        f"<FETCH>{LEDGER_FIELDS}</FETCH></COLLECTION></TDLMESSAGE></TDL>"
+        "</DESC></BODY></ENVELOPE>"
+    )
+
+
+def build_open_bills_request(*, company: str, as_of: date, primary_group: str = "Sundry Debtors") -> str:
+    """§12: every open bill of every party whose group's primary group is `primary_group`, as of a
+    date, in one request. The name goes into a TDL formula, where a `"` cannot be escaped (§8)."""
+    if '"' in primary_group:
+        raise InvalidInput(f"The group name {primary_group!r} has a double quote, which Tally formulas cannot hold.")
+    formula = f'$$IsEqual:($_PrimaryGroup:Group:($Parent:Ledger:$Parent)):"{xml_text(primary_group)}"'
+    return (
+        "<ENVELOPE><HEADER><VERSION>1</VERSION><TALLYREQUEST>Export</TALLYREQUEST>"
+        f"<TYPE>Collection</TYPE><ID>{BILLS_COLLECTION_ID}</ID></HEADER><BODY><DESC>"
+        f"{_static_variables(company, as_of)}"
+        f'<TDL><TDLMESSAGE><COLLECTION NAME="{BILLS_COLLECTION_ID}" ISMODIFY="No"><TYPE>Bill</TYPE>'
+        "<FETCH>Name, Parent, BillDate, ClosingBalance, BillCreditPeriod</FETCH>"
+        "<FILTER>DebtorBills</FILTER></COLLECTION>"
+        f'<SYSTEM TYPE="Formulae" NAME="DebtorBills">{formula}</SYSTEM></TDLMESSAGE></TDL>'
         "</DESC></BODY></ENVELOPE>"
     )
 
@@ -94,22 +120,28 @@ REQUEST_HEADERS = {"Content-Type": "text/xml;charset=utf-16"}
 # --- pure half: answers -------------------------------------------------------------------------
 
 
-def decode_response(body: bytes, content_type: str | None) -> str:
-    """§2: BOM first, then UTF-16LE's leading `<\\0`, then the declared charset, then UTF-8."""
-    if body.startswith(b"\xff\xfe"):
-        return body[2:].decode("utf-16-le", errors="replace")
-    if body.startswith(b"\xfe\xff"):
-        return body[2:].decode("utf-16-be", errors="replace")
-    if body[:2] == b"<\x00":
-        return body.decode("utf-16-le", errors="replace")
+def response_encoding(head: bytes, content_type: str | None) -> tuple[str, int]:
+    """§2: (codec, BOM length) from the first two bytes, then the declared charset, then UTF-8."""
+    if head.startswith(b"\xff\xfe"):
+        return "utf-16-le", 2
+    if head.startswith(b"\xfe\xff"):
+        return "utf-16-be", 2
+    if head[:2] == b"<\x00":
+        return "utf-16-le", 0
     match = re.search(r"charset\s*=\s*\"?([\w-]+)", content_type or "", re.IGNORECASE)
     charset = match.group(1).lower() if match else "utf-8"
     if charset in ("utf-16", "utf16"):
-        charset = "utf-16-le"  # no BOM was found above, and Tally writes little-endian
+        return "utf-16-le", 0  # no BOM was found above, and Tally writes little-endian
     try:
-        return body.decode(charset, errors="replace")
+        return codecs.lookup(charset).name, 0
     except LookupError:
-        return body.decode("utf-8", errors="replace")
+        return "utf-8", 0
+
+
+def decode_response(body: bytes, content_type: str | None) -> str:
+    """§2: the whole answer as text (see response_encoding)."""
+    codec, bom = response_encoding(body[:2], content_type)
+    return body[bom:].decode(codec, errors="replace")
 
 
 _CHARACTER_REFERENCE = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);( ?)")
@@ -175,12 +207,24 @@ def raise_for_tally_error(root: Element) -> None:
 
 
 @dataclass(frozen=True)
+class LedgerTerms:
+    """§12: a ledger master's credit terms, read with its balance."""
+
+    credit_limit: Decimal | None  # the limit's magnitude; None = no limit
+    credit_period: CreditPeriod | None  # None = not set
+    is_bill_wise: bool | None  # None = Tally did not say
+    mobile: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
 class LedgerBalance:
     name: str
     parent: str | None
     closing_balance: Decimal  # positive = the party owes us (debit)
     blank: bool  # Tally sent an empty amount: a nil balance, not a parse failure
     name_lost: bool = False  # the name came back as '???': a UTF-8 round trip lost it
+    terms: LedgerTerms | None = None  # None: the request did not fetch them (one-ledger reads)
 
     @property
     def key(self) -> str:
@@ -216,7 +260,7 @@ def parse_amount(text: str | None) -> tuple[Decimal, bool]:
     return to_money(-number), False
 
 
-def _name_was_lost(name: str) -> bool:
+def name_was_lost(name: str) -> bool:
     stripped = name.replace(" ", "")
     return bool(stripped) and set(stripped) <= {"?"}
 
@@ -229,6 +273,21 @@ def _ledger_elements(root: Element) -> list[Element]:
     return [element for element in data.iter("LEDGER") if element.get("NAME") is not None]
 
 
+def _terms(element: Element) -> LedgerTerms | None:
+    found = {tag: element.find(tag) for tag in ("CREDITLIMIT", "BILLCREDITPERIOD", "ISBILLWISEON", "LEDGERMOBILE", "EMAIL")}
+    if all(item is None for item in found.values()):
+        return None
+    text = {tag: " ".join(_text(item).split()) for tag, item in found.items()}
+    try:
+        limit: Decimal | None = abs(parse_amount(text["CREDITLIMIT"])[0]) or None
+    except TallyError:  # an unreadable limit is no limit, not a failed read of every balance
+        limit = None
+    shown = found["BILLCREDITPERIOD"].get("P") if found["BILLCREDITPERIOD"] is not None else None
+    return LedgerTerms(credit_limit=limit, credit_period=parse_credit_period(text["BILLCREDITPERIOD"], shown),
+                       is_bill_wise=parse_logical(text["ISBILLWISEON"]), mobile=text["LEDGERMOBILE"] or None,
+                       email=text["EMAIL"] or None)
+
+
 def parse_ledger_balances(root: Element) -> list[LedgerBalance]:
     balances = []
     for element in _ledger_elements(root):
@@ -236,7 +295,7 @@ def parse_ledger_balances(root: Element) -> list[LedgerBalance]:
         parent = " ".join(_text(element.find("PARENT")).split()) or None
         amount, blank = parse_amount(_text(element.find("CLOSINGBALANCE")))
         balances.append(LedgerBalance(name=name, parent=parent, closing_balance=amount, blank=blank,
-                                      name_lost=_name_was_lost(name)))
+                                      name_lost=name_was_lost(name), terms=_terms(element)))
     return balances
 
 
@@ -249,11 +308,27 @@ def read_balances(body: bytes, content_type: str | None) -> list[LedgerBalance]:
 # --- transport half -----------------------------------------------------------------------------
 
 
+def _check_answer(status: int, content_type: str | None) -> None:
+    if status != 200:
+        raise TallyError(f"Tally answered HTTP {status}, not an XML answer.")
+    if "html" in (content_type or "").lower():
+        raise TallyError("Tally's port answered with an HTML page, not Tally XML: check that TALLY_HOST "
+                         "points at Tally's XML port and not a router or web server.")
+
+
 @dataclass
 class _Answer:
     status: int
     content_type: str | None
-    body: bytes
+    body: bytes  # empty when the answer went to a stream reader
+
+
+class AnswerReader(Protocol[T]):  # type: ignore[misc]
+    """Takes an answer as it arrives (`feed`) and gives the result at the end (`close`)."""
+
+    def feed(self, chunk: bytes) -> None: ...
+
+    def close(self) -> T: ...
 
 
 class TallyClient:
@@ -289,18 +364,21 @@ class TallyClient:
         return TallyUnavailable(f"Tally at {self.base_url} did not answer within {round(seconds, 1):g} s: it may be busy "
                                 "or a dialog may be open on the Tally screen.")
 
-    def _exchange(self, method: str, body: bytes | None, timeout: float | None) -> _Answer:
-        """One request and its whole answer, all within `timeout` seconds (default: the read timeout)."""
+    def _exchange(self, method: str, body: bytes | None, timeout: float | None,
+                  sink: Callable[[str | None], Callable[[bytes], None]] | None = None,
+                  max_bytes: int = MAX_RESPONSE_BYTES) -> _Answer:
+        """One request and its whole answer within `timeout` s; with `sink`, a 200 XML answer goes to it."""
         limit = self.read_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         if not self._lock.acquire(timeout=max(limit, 0.0)):
             raise TallyUnavailable(f"Tally at {self.base_url} is still answering another request after {limit:g} s.")
         try:
-            return self._exchange_locked(method, body, limit, deadline)
+            return self._exchange_locked(method, body, limit, deadline, sink, max_bytes)
         finally:
             self._lock.release()
 
-    def _exchange_locked(self, method: str, body: bytes | None, limit: float, deadline: float) -> _Answer:
+    def _exchange_locked(self, method: str, body: bytes | None, limit: float, deadline: float,
+                         sink: Callable[[str | None], Callable[[bytes], None]] | None, max_bytes: int) -> _Answer:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise self._timed_out(limit)
@@ -335,15 +413,19 @@ class TallyClient:
             connection.request(method, self._path, body=body, headers=headers)
             response = connection.getresponse()
             declared = response.getheader("Content-Length")
-            chunks, size = [], 0
+            chunks: list[bytes] = []
+            size, keep = 0, chunks.append
+            if sink is not None:
+                _check_answer(response.status, response.getheader("Content-Type"))
+                keep = sink(response.getheader("Content-Type"))
             while True:
                 chunk = response.read1(64 * 1024)
                 if not chunk:
                     break
                 size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise TallyError(f"Tally's answer is larger than {MAX_RESPONSE_BYTES // 1024**2} MB; not read.")
-                chunks.append(chunk)
+                if size > max_bytes:
+                    raise TallyError(f"Tally's answer is larger than {max_bytes // 1024**2} MB; not read.")
+                keep(chunk)
             if expired.is_set():
                 raise self._timed_out(limit)
             if declared is not None and declared.isdigit() and size < int(declared):
@@ -367,12 +449,20 @@ class TallyClient:
 
     def _post(self, xml: str, timeout: float | None) -> tuple[bytes, str | None]:
         answer = self._exchange("POST", encode_request(xml), timeout)
-        if answer.status != 200:
-            raise TallyError(f"Tally answered HTTP {answer.status}, not an XML answer.")
-        if "html" in (answer.content_type or "").lower():
-            raise TallyError("Tally's port answered with an HTML page, not Tally XML: check that TALLY_HOST "
-                             "points at Tally's XML port and not a router or web server.")
+        _check_answer(answer.status, answer.content_type)
         return answer.body, answer.content_type
+
+    def export_stream(self, xml: str, open_reader: Callable[[str | None], AnswerReader[T]], *,
+                      timeout: float | None = None, max_bytes: int = MAX_STREAM_BYTES) -> T:
+        """POST one request and hand its answer to `open_reader(content_type)` as it arrives."""
+        readers: list[AnswerReader[T]] = []
+
+        def sink(content_type: str | None) -> Callable[[bytes], None]:
+            readers.append(open_reader(content_type))
+            return readers[0].feed
+
+        self._exchange("POST", encode_request(xml), timeout, sink=sink, max_bytes=max_bytes)
+        return readers[0].close()
 
     def probe(self, timeout: float = 1.0) -> str:
         """§1: `GET /` answers the banner. 'reachable', 'unreachable' or 'busy' (a read is under way)."""
@@ -391,6 +481,12 @@ class TallyClient:
         body, content_type = self._post(build_group_balances_request(company=self.company, group=group, as_of=as_of),
                                         timeout)
         return read_balances(body, content_type)
+
+    def open_bills(self, as_of: date, open_reader: Callable[[str | None], AnswerReader[T]], *,
+                   timeout: float | None = None) -> T:
+        """§12: every open bill under Sundry Debtors as of `as_of`, read by `open_reader` as it streams."""
+        return self.export_stream(build_open_bills_request(company=self.company, as_of=as_of), open_reader,
+                                  timeout=timeout)
 
     def ledger_balance(self, ledger: str, as_of: date | None = None, *, timeout: float | None = None
                        ) -> LedgerBalance | None:

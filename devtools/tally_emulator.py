@@ -2,8 +2,9 @@
 
     python devtools/tally_emulator.py --port 9000 [--ledgers devtools/tally_sample.json] [--fault trickle]
 
-Answers Object (one ledger) and Collection (a group, with sub-groups) exports and the company
-list, mirrors the request's charset, sends `&#4;` where Tally does, answers `Unknown Request`
+Answers Object (one ledger) and Collection (a group, with sub-groups, and the credit terms it
+fetches) exports, the open bills of parties by primary group (`TYPE Bill`, as of SVTODATE), and
+the company list, mirrors the request's charset, sends `&#4;` where Tally does, answers `Unknown Request`
 to malformed XML or a charset mismatch and STATUS 0 + LINEERROR to an unknown company, and has
 fault switches for tests: delay, hang (accept, then silence, as with a dialog open on Tally's
 screen), refuse (stop listening), and the bad days of a flaky LAN (`fault`): trickle (the answer
@@ -31,11 +32,28 @@ HTML_PAGE = b"<html><head><title>Router login</title></head><body><h1>Please sig
 
 
 @dataclass
+class Bill:
+    """One open bill, every value as Tally writes it; None = the element is left out."""
+
+    ref: str
+    bill_date: str  # "20251003" or "3-Oct-2025"
+    closing_balance: str  # Tally-signed ("-118000.00" = owed to us), or a forex "... = -₹ 99900.00"
+    credit_period: str | None = None  # "30 Days", "45", a date, "" (an empty element) or None (absent)
+
+
+@dataclass
 class Ledger:
     name: str
     parent: str
     closing_balance: str | None  # Tally-signed text ("-125000.00" = owes us); None = empty element
     aliases: list[str] = field(default_factory=list)
+    # Ledger master fields as Tally writes them (None: left out); sent only when the request fetches them.
+    credit_limit: str | None = None
+    credit_period: str | None = None
+    is_bill_wise: str | None = None  # "Yes" / "No"
+    mobile: str | None = None
+    email: str | None = None
+    bills: list[Bill] = field(default_factory=list)
 
 
 @dataclass
@@ -45,25 +63,26 @@ class Company:
     ledgers: list[Ledger]
 
 
+SAMPLE = Path(__file__).with_name("tally_sample.json")
+LEDGER_MASTER_FIELDS = ("credit_limit", "credit_period", "is_bill_wise", "mobile", "email")
+
+
 def sample_companies() -> list[Company]:
-    return [Company(
-        name="Galaxy Mobile Distributors",
-        groups={"Sundry Debtors": None, "Jaipur Retailers": "Sundry Debtors", "Bank Accounts": None},
-        ledgers=[
-            Ledger("Sharma Mobile Point", "Sundry Debtors", "-125000.00", ["SMP"]),
-            Ledger("Ram & Sons Mobiles", "Jaipur Retailers", "-243900.00"),
-            Ledger("गुप्ता मोबाइल", "Sundry Debtors", "-15000.50"),
-            Ledger("Verma Telecom", "Sundry Debtors", "18500.00"),
-            Ledger("Jain \"Star\" <Mobiles>", "Sundry Debtors", None),
-            Ledger("HDFC Bank", "Bank Accounts", "-500000.00"),
-        ])]
+    """The sample book in tally_sample.json: balances, credit terms and open bills."""
+    return load_companies(SAMPLE)
+
+
+def _ledger_from(data: dict[str, Any]) -> Ledger:
+    return Ledger(data["name"], data["parent"], data.get("closing_balance"), data.get("aliases", []),
+                  **{name: data.get(name) for name in LEDGER_MASTER_FIELDS},
+                  bills=[Bill(b["ref"], b["bill_date"], b["closing_balance"], b.get("credit_period"))
+                         for b in data.get("bills", [])])
 
 
 def load_companies(path: Path) -> list[Company]:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return [Company(name=c["name"], groups=c["groups"],
-                    ledgers=[Ledger(l["name"], l["parent"], l.get("closing_balance"), l.get("aliases", []))
-                             for l in c["ledgers"]]) for c in data["companies"]]
+    return [Company(name=c["name"], groups=c["groups"], ledgers=[_ledger_from(l) for l in c["ledgers"]])
+            for c in data["companies"]]
 
 
 def _fold(name: str) -> str:
@@ -82,6 +101,7 @@ class TallyState:
         self.requests = 0  # POSTs that reached the emulator (counted on arrival, before waiting their turn)
         self.gets = 0
         self.fault: str | None = None  # one of FAULTS besides hang (which is the `hang` event)
+        self.bills_fault: str | None = None  # one of FAULTS but hang, for open-bills requests only
         self.trickle_seconds = 1.0
         self.bom = False  # answer UTF-16 with a BOM (real Tally does both)
         self.canned: tuple[bytes, str] | None = None  # a fixed answer (body, content type)
@@ -96,6 +116,7 @@ class TallyState:
         self.requests = 0
         self.gets = 0
         self.fault = None
+        self.bills_fault = None
         self.trickle_seconds = 1.0
         self.bom = False
         self.canned = None
@@ -129,7 +150,70 @@ def _under(company: Company, group: str, wanted: str, sub_groups: bool) -> bool:
     return sub_groups and parent is not None and _under(company, parent, wanted, sub_groups)
 
 
-def _ledger_xml(ledger: Ledger) -> str:
+def _primary_group(company: Company, group: str) -> str:
+    parent = company.groups.get(group)
+    return group if parent is None else _primary_group(company, parent)
+
+
+def _period_xml(period: str | None) -> str:
+    if period is None:
+        return ""
+    shown = escape(period, {'"': "&quot;"})
+    return f"<BILLCREDITPERIOD TYPE=\"Due Date\" P=\"{shown}\">{escape(period)}</BILLCREDITPERIOD>"
+
+
+def _master_xml(ledger: Ledger, fetched: set[str]) -> str:
+    """The credit-term fields the request fetched and the ledger has (§12)."""
+    parts = []
+    if "creditlimit" in fetched and ledger.credit_limit is not None:
+        parts.append(f"<CREDITLIMIT TYPE=\"Amount\">{escape(ledger.credit_limit)}</CREDITLIMIT>")
+    if "billcreditperiod" in fetched:
+        parts.append(_period_xml(ledger.credit_period))
+    for tag, value, kind in (("ISBILLWISEON", ledger.is_bill_wise, "Logical"), ("LEDGERMOBILE", ledger.mobile, "String"),
+                             ("EMAIL", ledger.email, "String")):
+        if tag.lower() in fetched and value is not None:
+            parts.append(f"<{tag} TYPE=\"{kind}\">{escape(value)}</{tag}>")
+    return "".join(parts)
+
+
+def _bill_xml(ledger: Ledger, bill: Bill) -> str:
+    ref = escape(bill.ref, {'"': "&quot;"})
+    return (f"<BILL NAME=\"{ref}\">"
+            f"<PARENT TYPE=\"String\">{escape(ledger.name)}</PARENT>"
+            f"<BILLDATE TYPE=\"Date\">{escape(bill.bill_date)}</BILLDATE>"
+            f"<TAXTYPE TYPE=\"String\">&#4; Not Applicable</TAXTYPE>"
+            f"<CLOSINGBALANCE TYPE=\"Amount\">{escape(bill.closing_balance)}</CLOSINGBALANCE>"
+            f"{_period_xml(bill.credit_period)}</BILL>")
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _date_number(text: str) -> int:
+    """'20251003' or '3-Oct-2025' as 20251003, to compare with SVTODATE."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    day, month, year = text.split("-")
+    return int(year) * 10000 + (_MONTHS.index(month.lower()[:3]) + 1) * 100 + int(day)
+
+
+def _bills_answer(company: Company, root: ET.Element, collection: ET.Element) -> str:
+    """`TYPE Bill`, kept to parties whose group's primary group the filter names, dated up to SVTODATE."""
+    wanted: str | None = None
+    for name in (collection.findtext("FILTER") or "").split(","):
+        formula = next((f.text or "" for f in root.iter("SYSTEM") if _fold(f.get("NAME", "")) == _fold(name)), "")
+        match = re.search(r'_PrimaryGroup.*:"([^"]*)"', formula)
+        wanted = match.group(1) if match else wanted
+    to_date = (root.findtext(".//STATICVARIABLES/SVTODATE") or "").strip()
+    last = _date_number(to_date) if to_date else None
+    return "<COLLECTION>" + "".join(
+        _bill_xml(ledger, bill) for ledger in company.ledgers
+        if wanted is None or _fold(_primary_group(company, ledger.parent)) == _fold(wanted)
+        for bill in ledger.bills if last is None or _date_number(bill.bill_date) <= last) + "</COLLECTION>"
+
+
+def _ledger_xml(ledger: Ledger, fetched: set[str] | None = None) -> str:
     amount = ("<CLOSINGBALANCE TYPE=\"Amount\"></CLOSINGBALANCE>" if ledger.closing_balance is None
               else f"<CLOSINGBALANCE TYPE=\"Amount\">{ledger.closing_balance}</CLOSINGBALANCE>")
     aliases = "".join(f"<NAME>{escape(a)}</NAME>" for a in ledger.aliases)
@@ -137,7 +221,7 @@ def _ledger_xml(ledger: Ledger) -> str:
     return (f"<LEDGER NAME=\"{name_attribute}\" RESERVEDNAME=\"\">"
             f"<PARENT TYPE=\"String\">{escape(ledger.parent)}</PARENT>"
             # Tally adds fields nobody fetched, some with the illegal &#4; prefix (§7).
-            f"<TAXTYPE TYPE=\"String\">&#4; Not Applicable</TAXTYPE>{amount}"
+            f"<TAXTYPE TYPE=\"String\">&#4; Not Applicable</TAXTYPE>{amount}{_master_xml(ledger, fetched or set())}"
             f"<LANGUAGENAME.LIST><NAME.LIST TYPE=\"String\"><NAME>{escape(ledger.name)}</NAME>{aliases}</NAME.LIST>"
             "<LANGUAGEID TYPE=\"Number\"> 1033</LANGUAGEID></LANGUAGENAME.LIST></LEDGER>")
 
@@ -171,15 +255,19 @@ def answer(state: TallyState, xml: str) -> str:
         return _envelope("".join(f"<TALLYMESSAGE xmlns:UDF=\"TallyUDF\">{_ledger_xml(l)}</TALLYMESSAGE>" for l in found))
     if kind == "collection":
         collection = root.find(".//TDL/TDLMESSAGE/COLLECTION")
-        if collection is None or (collection.findtext("TYPE") or "").strip().lower() != "ledger":
+        kind_of = "" if collection is None else (collection.findtext("TYPE") or "").strip().lower()
+        if collection is None or kind_of not in ("ledger", "bill"):
             return UNKNOWN
         if re.sub(r"\s", "", collection.get("NAME", "")).lower() != re.sub(r"\s", "", request_id).lower():
             return UNKNOWN
+        if kind_of == "bill":
+            return _envelope(_bills_answer(company, root, collection))
+        fetched = {field.strip().lower() for fetch in collection.iter("FETCH") for field in (fetch.text or "").split(",")}
         child_of = (collection.findtext("CHILDOF") or "").strip()
         group = "Sundry Debtors" if child_of.lower() == "$$groupsundrydebtors" else child_of
         sub_groups = (collection.findtext("BELONGSTO") or "").strip().lower() == "yes"
         found = [l for l in company.ledgers if _under(company, l.parent, group, sub_groups)]
-        return _envelope("<COLLECTION>" + "".join(_ledger_xml(l) for l in found) + "</COLLECTION>")
+        return _envelope("<COLLECTION>" + "".join(_ledger_xml(l, fetched) for l in found) + "</COLLECTION>")
     return UNKNOWN
 
 
@@ -195,8 +283,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
         pass
 
-    def _send(self, body: bytes, content_type: str) -> None:
-        fault = self.server.state.fault
+    def _send(self, body: bytes, content_type: str, *, is_bills: bool = False) -> None:
+        fault = self.server.state.fault or (self.server.state.bills_fault if is_bills else None)
         status = 500 if fault == "http500" else 200
         if fault == "http500":
             body, content_type = b"Internal Server Error", "text/plain"
@@ -221,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         for index in range(len(body)):
             try:
-                if state.fault != "trickle":  # switched back to a good day: send the rest at once
+                if "trickle" not in (state.fault, state.bills_fault):  # a good day again: the rest at once
                     self.wfile.write(body[index:])
                     return
                 self.wfile.write(body[index:index + 1])
@@ -262,7 +350,8 @@ class _Handler(BaseHTTPRequestHandler):
                 text = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("utf-16-le", "replace")
                 reply = answer(state, text) if utf16 else UNKNOWN
                 body = reply.encode("utf-16-le")
-                self._send((b"\xff\xfe" if state.bom else b"") + body, "text/xml; charset=utf-16")
+                self._send((b"\xff\xfe" if state.bom else b"") + body, "text/xml; charset=utf-16",
+                           is_bills="<TYPE>Bill</TYPE>" in text)
             else:
                 try:
                     text = raw.decode("utf-8")

@@ -14,6 +14,7 @@ EXPECTED_TABLES = {
     "price_history", "tally_ledger_cache", "prm_sync_run_log", "prm_sync_row_error", "prm_sync_error_counts",
     "alembic_version",
     "api_keys", "audit_log",
+    "tally_ledger_terms", "tally_open_bills", "tally_bill_reads",
 }
 
 
@@ -102,3 +103,15 @@ def test_money_serialises_to_a_two_place_json_string() -> None:
 
 def test_the_tests_run_on_the_database_they_were_asked_for(engine) -> None:
     assert engine.dialect.name == ("postgresql" if ON_POSTGRES else "sqlite")
+
+
+def test_the_migrations_build_exactly_the_tables_the_models_describe(engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from models import Base
+
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+
+    assert differences == []

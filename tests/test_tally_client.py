@@ -9,10 +9,13 @@ import httpx
 
 import tally_client
 from devtools.tally_emulator import TallyServer
-from errors import TallyError, TallyUnavailable
+from errors import InvalidInput, TallyError, TallyUnavailable
 from tally_client import (
+    CreditPeriod,
+    LedgerTerms,
     TallyClient,
     build_group_balances_request,
+    build_open_bills_request,
     build_ledger_request,
     clean_xml,
     decode_response,
@@ -56,10 +59,12 @@ class TestRequests:
         assert "<CHILDOF>$$GroupSundryDebtors</CHILDOF>" in build_group_balances_request(company="X", group="sundry  debtors")
         assert "<CHILDOF>Delhi Retailers</CHILDOF>" in build_group_balances_request(company="X", group="Delhi Retailers")
 
-    def test_a_group_request_reads_sub_groups_and_fetches_only_what_it_needs(self) -> None:
+    def test_a_group_request_reads_sub_groups_and_fetches_balances_and_credit_terms_only(self) -> None:
         xml = build_group_balances_request(company="X", group="Sundry Debtors")
 
-        assert "<BELONGSTO>Yes</BELONGSTO>" in xml and "<FETCH>Name, Parent, ClosingBalance</FETCH>" in xml
+        assert "<BELONGSTO>Yes</BELONGSTO>" in xml
+        assert ("<FETCH>Name, Parent, ClosingBalance, CreditLimit, BillCreditPeriod, IsBillWiseOn, LedgerMobile, Email"
+                "</FETCH>") in xml
         assert '<ID>PartyBalances</ID>' in xml and 'COLLECTION NAME="PartyBalances"' in xml
 
     def test_an_as_of_date_reads_from_the_start_of_the_financial_year(self) -> None:
@@ -164,6 +169,65 @@ class TestParsing:
     def test_an_amount_that_is_not_a_number_is_an_error(self) -> None:
         with pytest.raises(TallyError, match="not a number"):
             parse_amount("12.3.4")
+
+
+TERMS_ANSWER = """<ENVELOPE><HEADER><STATUS>1</STATUS></HEADER><BODY><DATA><COLLECTION>
+ <LEDGER NAME="Sharma Mobile Point"><CLOSINGBALANCE TYPE="Amount">-125000.00</CLOSINGBALANCE>
+  <CREDITLIMIT TYPE="Amount">-200000.00</CREDITLIMIT>
+  <BILLCREDITPERIOD JD="45931" P="30 Days">30 Days</BILLCREDITPERIOD>
+  <ISBILLWISEON TYPE="Logical">Yes</ISBILLWISEON>
+  <LEDGERMOBILE TYPE="String"> 98290 12345 </LEDGERMOBILE><EMAIL TYPE="String">sharma@example.in</EMAIL></LEDGER>
+ <LEDGER NAME="No Limit &amp; Co"><CLOSINGBALANCE TYPE="Amount">-1.00</CLOSINGBALANCE>
+  <CREDITLIMIT TYPE="Amount"></CREDITLIMIT><BILLCREDITPERIOD/><ISBILLWISEON>No</ISBILLWISEON></LEDGER>
+ <LEDGER NAME="Zero Limit"><CLOSINGBALANCE>-1.00</CLOSINGBALANCE><CREDITLIMIT>0.00</CREDITLIMIT>
+  <BILLCREDITPERIOD>15-Dec-2025</BILLCREDITPERIOD></LEDGER>
+ <LEDGER NAME="Odd Limit"><CLOSINGBALANCE>-1.00</CLOSINGBALANCE><CREDITLIMIT>lots</CREDITLIMIT></LEDGER>
+</COLLECTION></DATA></BODY></ENVELOPE>"""
+
+
+class TestCreditTerms:
+    def test_the_ledger_masters_terms_come_with_the_balance(self) -> None:
+        [sharma, *_] = parse_ledger_balances(parse_document(TERMS_ANSWER))
+
+        assert sharma.closing_balance == Decimal("125000.00")
+        assert sharma.terms == LedgerTerms(credit_limit=Decimal("200000.00"), credit_period=CreditPeriod(days=30),
+                                           is_bill_wise=True, mobile="98290 12345", email="sharma@example.in")
+
+    def test_an_empty_or_zero_limit_is_no_limit_and_a_due_date_period_is_kept(self) -> None:
+        terms = {b.name: b.terms for b in parse_ledger_balances(parse_document(TERMS_ANSWER))}
+
+        assert terms["No Limit & Co"] == LedgerTerms(None, None, False, None, None)
+        assert terms["Zero Limit"] == LedgerTerms(None, CreditPeriod(due_date=date(2025, 12, 15)), None, None, None)
+
+    def test_an_unreadable_limit_is_no_limit_and_the_balances_still_read(self) -> None:
+        terms = {b.name: b.terms for b in parse_ledger_balances(parse_document(TERMS_ANSWER))}
+
+        assert terms["Odd Limit"] == LedgerTerms(None, None, None, None, None)
+
+    def test_a_ledger_without_any_term_fields_has_no_terms(self) -> None:
+        assert [b.terms for b in parse_ledger_balances(parse_document(COLLECTION_ANSWER))] == [None, None]
+
+    def test_the_emulator_sends_the_terms_it_is_asked_for(self, tally: TallyServer) -> None:
+        balances = {b.name: b for b in TallyClient(tally.url, TALLY_COMPANY).group_balances("Sundry Debtors")}
+
+        assert balances["Ram & Sons Mobiles"].terms == LedgerTerms(None, CreditPeriod(days=45), True, None, None)
+        assert balances["गुप्ता मोबाइल"].terms == LedgerTerms(None, None, False, None, None)
+        assert balances["Sharma Mobile Point"].terms is not None
+        assert balances["Sharma Mobile Point"].terms.credit_limit == Decimal("200000.00")
+
+
+class TestBillsRequest:
+    def test_it_reads_bills_of_sundry_debtors_parties_as_of_a_date_in_one_collection(self) -> None:
+        xml = build_open_bills_request(company="Ram & Co", as_of=date(2026, 2, 15))
+
+        assert "<TYPE>Bill</TYPE>" in xml and "<FETCH>Name, Parent, BillDate, ClosingBalance, BillCreditPeriod</FETCH>" in xml
+        assert '<SVTODATE TYPE="Date">20260215</SVTODATE>' in xml and "<SVCURRENTCOMPANY>Ram &amp; Co<" in xml
+        assert ('<SYSTEM TYPE="Formulae" NAME="DebtorBills">$$IsEqual:($_PrimaryGroup:Group:($Parent:Ledger:$Parent)):'
+                '"Sundry Debtors"</SYSTEM>') in xml
+
+    def test_a_group_name_with_a_double_quote_is_refused(self) -> None:
+        with pytest.raises(InvalidInput):
+            build_open_bills_request(company="X", as_of=date(2026, 2, 15), primary_group='Say "Hi"')
 
 
 class TestOverHttp:
