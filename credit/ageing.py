@@ -1,12 +1,15 @@
-"""Ageing, limits and holds, as pure functions of bills and balances (no database, no Tally).
+"""Ageing, limits and holds, as pure functions of open bills and balances (no database, no Tally).
 
 Amounts follow the service's sign: positive = the party owes us. Every amount is a Decimal;
 sums stay exact and each output field is quantised once, by `Money` where it is serialised.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+
+from credit.tally_bills import OpenBill, on_account
 
 BASES = ("due_date", "bill_date")
 NOT_DUE = "not_due"
@@ -41,29 +44,17 @@ class Slabs:
 
 
 @dataclass(frozen=True)
-class OpenBill:
-    """One unpaid bill as Tally reports it, its credit days already chosen (its own, the
-    ledger's, or the default)."""
-
-    ref: str
-    ledger_name: str
-    bill_date: date
-    amount: Decimal
-    credit_days: int
-
-
-@dataclass(frozen=True)
 class AgedBill:
     bill: OpenBill
-    due_date: date
+    due_date: date | None  # None: Tally gave the bill no readable date
     overdue_days: int  # from the due date (or the bill date for basis=bill_date); <= 0: not due
     bucket: str
 
 
-def age_bill(bill: OpenBill, *, as_of: date, slabs: Slabs, basis: str = "due_date") -> AgedBill:
-    due = bill.bill_date + timedelta(days=bill.credit_days)
+def age_bill(bill: OpenBill, *, due: date | None, as_of: date, slabs: Slabs, basis: str = "due_date") -> AgedBill:
+    """`due` comes from the bill's own period, else its ledger's credit days (`CreditBook.due_date`)."""
     start = due if basis == "due_date" else bill.bill_date
-    days = (as_of - start).days
+    days = 0 if start is None else (as_of - start).days  # an undated bill cannot be called overdue
     return AgedBill(bill=bill, due_date=due, overdue_days=days, bucket=slabs.bucket(days))
 
 
@@ -82,20 +73,21 @@ class LedgerAgeing:
     @property
     def on_account(self) -> Decimal:
         """Receipts not set against a bill, advances, a ledger with bill-wise off: never aged."""
-        return self.balance - sum((aged.bill.amount for aged in self.bills), ZERO)
+        return on_account(self.balance, (aged.bill for aged in self.bills))
 
     @property
     def oldest_overdue(self) -> AgedBill | None:
         """The overdue bill still owed (a positive amount) that is overdue the longest; the older
         bill first on a tie, then the reference, so the answer never depends on order."""
         owed = [aged for aged in self.bills if aged.overdue_days > 0 and aged.bill.amount > 0]
-        return min(owed, key=lambda aged: (-aged.overdue_days, aged.bill.bill_date, aged.bill.ref), default=None)
+        return min(owed, key=lambda aged: (-aged.overdue_days, aged.bill.bill_date or date.max, aged.bill.ref),
+                   default=None)
 
 
-def age_ledger(balance: Decimal, bills: list[OpenBill], *, as_of: date, slabs: Slabs,
-               basis: str = "due_date") -> LedgerAgeing:
-    aged = sorted((age_bill(bill, as_of=as_of, slabs=slabs, basis=basis) for bill in bills),
-                  key=lambda a: (a.bill.bill_date, a.bill.ref))
+def age_ledger(balance: Decimal, bills: list[OpenBill], *, due_of: Callable[[OpenBill], date | None], as_of: date,
+               slabs: Slabs, basis: str = "due_date") -> LedgerAgeing:
+    aged = sorted((age_bill(bill, due=due_of(bill), as_of=as_of, slabs=slabs, basis=basis) for bill in bills),
+                  key=lambda a: (a.bill.bill_date or date.max, a.bill.ref))
     buckets = dict.fromkeys(slabs.names, ZERO)
     for one in aged:
         buckets[one.bucket] += one.bill.amount
