@@ -52,13 +52,21 @@ class Stock:
 
 
 @dataclass
-class _LedgerGroup:
+class LedgerGroup:
     """One report row in the making: every retailer code mapped to one ledger."""
 
     ledger_key: str
     ledger_name: str
     mappings: list[Mapping] = field(default_factory=list)
     stock: Stock = field(default_factory=Stock)
+
+    @property
+    def retailer_codes(self) -> list[str]:
+        return sorted(m.retailer_code for m in self.mappings)
+
+    @property
+    def retailer_name(self) -> str:
+        return " / ".join(dict.fromkeys(m.retailer_name for m in self.mappings))
 
 
 # The grouped query is most of a report's database time, and its inputs change only with an import
@@ -118,6 +126,34 @@ def unpriced_goods_held(session: Session, run_id: int | None) -> list[UnpricedGo
     return [UnpricedGoodsHeld(goods_id=goods_id, name=name, units=int(units)) for goods_id, name, units in rows]
 
 
+def group_by_ledger(mappings: list[Mapping], stock: dict[str, Stock], *, unreadable: str | None = None,
+                    ) -> tuple[dict[str, "LedgerGroup"], list[UnmatchedRetailer], list[BalanceUnavailable]]:
+    """Every retailer code under the ledger it maps to, with their stock added up: (rows in the
+    making by ledger key, the unmatched, those whose ledger cannot be told because Tally is unread).
+
+    The OD report and the credit reports both build on this, so stock has one definition.
+    """
+    groups: dict[str, LedgerGroup] = {}
+    unmatched: list[UnmatchedRetailer] = []
+    unavailable: list[BalanceUnavailable] = []
+    for mapping in mappings:
+        held = stock.get(mapping.retailer_code, Stock())
+        if mapping.ledger_key is None and unreadable:
+            unavailable.append(BalanceUnavailable(retailer_codes=[mapping.retailer_code], ledger_name=None,
+                                                  stock_units=held.units, reason=unreadable))
+            continue
+        if mapping.ledger_key is None:
+            unmatched.append(UnmatchedRetailer(retailer_code=mapping.retailer_code, retailer_name=mapping.retailer_name,
+                                               stock_units=held.units, reason=mapping.reason or "unmatched"))
+            continue
+        group = groups.setdefault(mapping.ledger_key, LedgerGroup(mapping.ledger_key, mapping.ledger_name or ""))
+        group.mappings.append(mapping)
+        group.stock.units += held.units
+        group.stock.value += held.value
+        group.stock.unpriced_units += held.unpriced_units
+    return groups, unmatched, unavailable
+
+
 def _balance_source(service: TallyService, row: CachedBalance, group_source: str, now: datetime) -> str:
     if group_source == "live" and row.group_name == service.debtors_key:
         return "live"
@@ -138,29 +174,11 @@ def negative_report(service: TallyService, session: Session, *, min_od: Decimal 
     stock = stock_by_retailer(session, run_id)
     mappings = ledger_mapping.all_mappings(session, ledgers)
 
-    groups: dict[str, _LedgerGroup] = {}
-    unmatched: list[UnmatchedRetailer] = []
+    groups, unmatched, unavailable = group_by_ledger(mappings, stock, unreadable=unreadable)
     rows: list[OdRow] = []
-    unavailable: list[BalanceUnavailable] = []
     credits: list[CreditBalance] = []
-    for mapping in mappings:
-        held = stock.get(mapping.retailer_code, Stock())
-        if mapping.ledger_key is None and unreadable:
-            unavailable.append(BalanceUnavailable(retailer_codes=[mapping.retailer_code], ledger_name=None,
-                                                  stock_units=held.units, reason=unreadable))
-            continue
-        if mapping.ledger_key is None:
-            unmatched.append(UnmatchedRetailer(retailer_code=mapping.retailer_code, retailer_name=mapping.retailer_name,
-                                               stock_units=held.units, reason=mapping.reason or "unmatched"))
-            continue
-        group = groups.setdefault(mapping.ledger_key, _LedgerGroup(mapping.ledger_key, mapping.ledger_name or ""))
-        group.mappings.append(mapping)
-        group.stock.units += held.units
-        group.stock.value += held.value
-        group.stock.unpriced_units += held.unpriced_units
-
     for group in groups.values():
-        codes = sorted(m.retailer_code for m in group.mappings)
+        codes = group.retailer_codes
         balance_row = balances.get(group.ledger_key)
         if balance_row is None:
             reason = unreadable or (f"Tally could not be read and this ledger is not cached: {tally_problem}"
@@ -178,7 +196,7 @@ def negative_report(service: TallyService, session: Session, *, min_od: Decimal 
         if od_amount <= ZERO:
             continue
         rows.append(OdRow(
-            retailer_codes=codes, retailer_name=" / ".join(dict.fromkeys(m.retailer_name for m in group.mappings)),
+            retailer_codes=codes, retailer_name=group.retailer_name,
             ledger_name=balance_row.ledger_name, closing_balance=receivable, stock_units=group.stock.units,
             stock_value=stock_value, unpriced_units=group.stock.unpriced_units, od_amount=od_amount,
             balance_source=_balance_source(service, balance_row, group_source, now),
