@@ -22,8 +22,10 @@ from errors import add_exception_handlers
 from kit.request_log import RequestLogMiddleware
 import tally_cache
 from credit import bills_cache
+from credit.ageing import Slabs
+from credit.report import CreditRules
 from kit import workbooks
-from routers import admin, channel, docs, prices, prm, reports, system, tally
+from routers import admin, channel, credit, docs, prices, prm, reports, system, tally
 from kit.upload_limit import BodySizeLimitMiddleware
 from settings import APP_NAME, APP_VERSION, Settings
 
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions=app.state.sessionmaker, engine=engine, deadline=settings.tally_deadline_seconds,
             breaker_seconds=settings.tally_breaker_seconds, waiters=settings.tally_waiters)
         app.state.bills = bills_cache.make_bills_service(app.state.tally, default_credit_days=settings.default_credit_days)
+        app.state.credit_rules = CreditRules(slabs=Slabs(settings.slab_bounds), hold_overdue_days=settings.hold_overdue_days,
+                                             hold_min_od=settings.hold_min_od)
         log.info("%s %s started; database %s", APP_NAME, APP_VERSION, engine.url.render_as_string(hide_password=True))
         try:
             yield
@@ -93,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestLogMiddleware)
     for router in (docs.router, system.router, prm.router, channel.router, prices.router, tally.router, reports.router,
-                   admin.router):
+                   credit.router, admin.router):
         app.include_router(router)
     # The office page: static files only, no build step; it signs in with an API key like any client.
     app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")

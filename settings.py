@@ -3,6 +3,7 @@
 Only `main.create_app()` builds a `Settings`; every other module receives plain values.
 """
 
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     cache_ttl_minutes: float = Field(default=120.0, gt=0)
     # Credit days of a bill that has no period of its own, on a ledger that has none either.
     default_credit_days: int = Field(default=0, ge=0, le=3650)
+    # Upper bounds in days of the first three overdue buckets: 30,60,90 gives 1-30, 31-60, 61-90, 90+.
+    ageing_slabs: str = "30,60,90"
+    # A retailer goes on hold when its oldest overdue bill is older than this, or its OD is above
+    # HOLD_MIN_OD, or its balance is above its Tally credit limit.
+    hold_overdue_days: int = Field(default=30, ge=0, le=3650)
+    hold_min_od: Decimal = Field(default=Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
     prm_file_path: Path = Path("./prm_imei_sample.xlsx")
     max_upload_mb: int = Field(default=100, ge=1, le=2048)
     # Comma-separated origins; empty means no cross-origin browser access at all.
@@ -68,6 +75,21 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("TALLY_HOST must look like http://localhost:9000")
         return value
+
+    @field_validator("ageing_slabs")
+    @classmethod
+    def _slabs_rise(cls, value: str) -> str:
+        try:
+            bounds = [int(part) for part in value.split(",")]
+        except ValueError:
+            bounds = []
+        if len(bounds) != 3 or not 0 < bounds[0] < bounds[1] < bounds[2]:
+            raise ValueError("AGEING_SLABS must be three rising numbers of days, such as 30,60,90")
+        return ",".join(map(str, bounds))
+
+    @property
+    def slab_bounds(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.ageing_slabs.split(","))
 
     @field_validator("log_level")
     @classmethod

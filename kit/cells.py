@@ -249,6 +249,23 @@ def query_moment_until(value: object) -> object:
     return _moment(value, end_of_day=True)
 
 
+_DAY_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+
+
+def query_day(value: object) -> object:
+    """A calendar day typed into a query or a body: 2026-12-02, 02-12-2026 or 02/12/2026 (never a
+    number, which pydantic would read as seconds since 1970)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    for form in _DAY_FORMATS:
+        try:
+            return datetime.strptime(text, form).date()
+        except ValueError:
+            continue
+    raise PydanticCustomError("date_format", "must be a day such as 2026-12-02 or 02-12-2026")
+
+
 def query_amount(value: object) -> object:
     """Rupees typed into a query (`1,00,000`, `₹ 500`) as plain text; emptied means no filter."""
     if not isinstance(value, str):

@@ -1,0 +1,79 @@
+"""Credit control: the ageing report, one retailer's bills, the hold list and its releases."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BeforeValidator
+
+from credit import releases
+from credit import report as credit_report
+from credit.bills_cache import BillsService
+from credit.report import CreditRules
+from credit.schemas import AgeingReport, HoldList, ReleaseRead, ReleaseRequest, RetailerBills
+from database import SessionDep
+from kit import lanes
+from kit.cells import query_day
+from routers.deps import AccountsDep, AdminDep, AmountQuery, ViewerDep, error_responses
+
+router = APIRouter(tags=["credit"])
+
+
+async def get_bills(request: Request) -> BillsService:
+    return request.app.state.bills  # type: ignore[no-any-return]
+
+
+async def get_rules(request: Request) -> CreditRules:
+    return request.app.state.credit_rules  # type: ignore[no-any-return]
+
+
+BillsDep = Annotated[BillsService, Depends(get_bills)]
+RulesDep = Annotated[CreditRules, Depends(get_rules)]
+AsOf = Annotated[date | None, BeforeValidator(query_day),
+                 Query(description="The day to age the bills to (IST); default today", examples=["2026-12-02"])]
+Basis = Annotated[str, Query(pattern="^(due_date|bill_date)$", description="Count overdue days from the due date "
+                                                                           "(default) or the bill date")]
+# A path converter: dealer codes such as JPR/0042 carry a slash.
+RetailerCode = Annotated[str, Path(max_length=255, description="The retailer code as the portal writes it",
+                                   examples=["JPR/0042"])]
+Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache (accounts role; audited).")]
+
+
+@router.get("/reports/ageing", summary="Each ledger's balance by age of its open bills, with limits and holds",
+            response_model=AgeingReport, responses=error_responses(403, 422))
+async def ageing(bills: BillsDep, rules: RulesDep, session: SessionDep, actor: ViewerDep, as_of: AsOf = None,
+                 basis: Basis = "due_date",
+                 retailer_code: Annotated[str | None, Query(max_length=255, examples=["JPR/0042"])] = None,
+                 min_overdue: AmountQuery = None, refresh: Refresh = False) -> AgeingReport:
+    return await lanes.tally(credit_report.ageing_report, bills, session, rules=rules, as_of=as_of, basis=basis,
+                             retailer_code=retailer_code, min_overdue=min_overdue, refresh=refresh, actor=actor)
+
+
+@router.get("/reports/ageing/{retailer_code:path}", summary="One retailer's open bills, each with its age",
+            response_model=RetailerBills, responses=error_responses(404, 422))
+async def retailer_bills(bills: BillsDep, rules: RulesDep, session: SessionDep, actor: ViewerDep,
+                         retailer_code: RetailerCode, as_of: AsOf = None, basis: Basis = "due_date") -> RetailerBills:
+    return await lanes.tally(credit_report.retailer_bills, bills, session, retailer_code=retailer_code, rules=rules,
+                             as_of=as_of, basis=basis, actor=actor)
+
+
+@router.get("/credit/holds", summary="Who is on hold and why, and who is released until when",
+            response_model=HoldList, responses=error_responses(422))
+async def holds(bills: BillsDep, rules: RulesDep, session: SessionDep, actor: ViewerDep, as_of: AsOf = None) -> HoldList:
+    return await lanes.tally(credit_report.hold_list, bills, session, rules=rules, as_of=as_of)
+
+
+@router.post("/credit/holds/{retailer_code:path}/release", summary="Release a retailer from the hold list until a day",
+             status_code=201, response_model=ReleaseRead, responses=error_responses(404, 422))
+async def release(session: SessionDep, actor: AccountsDep, retailer_code: RetailerCode,
+                  body: ReleaseRequest) -> ReleaseRead:
+    released = await lanes.work(releases.release, session, retailer_code=retailer_code, until=body.until,
+                                reason=body.reason, actor=actor)
+    return ReleaseRead(retailer_code=released.retailer_code, until=released.until, reason=released.reason,
+                       released_by=released.released_by, released_at=released.released_at)
+
+
+@router.delete("/credit/holds/{retailer_code:path}/release", summary="End a retailer's release early (admin)",
+               status_code=204, responses=error_responses(404, 422))
+async def end_release(session: SessionDep, actor: AdminDep, retailer_code: RetailerCode) -> None:
+    await lanes.work(releases.end_release, session, retailer_code=retailer_code, actor=actor)

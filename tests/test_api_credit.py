@@ -1,0 +1,134 @@
+"""The credit reports over HTTP against the loopback Tally emulator, on a book worked by hand.
+
+As of 02-12-2026, Sharma Mobile Point owes 2,45,000.00 (limit 2,00,000.00, 30 days) on three
+bills: GST/25-26/0412 of 03-10-2025 for 1,18,000.00 (due 02-11-2025: 395 days, over 90),
+GST/26-27/0101 of 15-10-2026 for 42,000.00 with no period of its own (the ledger's 30 days: due
+14-11-2026, 18 days) and GST/26-27/0190 of 20-11-2026 for 1,00,000.00 (due 20-12-2026, not due).
+The bills add to 2,60,000.00, so 15,000.00 was received on account. Its retailer RT1 holds two
+units at 10,000.00: OD 2,25,000.00. Verma Telecom owes 50,000.00 with bill-wise off (all on
+account), holds one unit: OD 40,000.00. Patel Mobile Point has a credit balance of 45,000.00.
+"""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from credit.releases import today_ist
+from devtools.tally_emulator import Bill, Ledger, TallyServer
+from tests.conftest import TALLY_COMPANY, make_settings, open_client
+from tests.test_reports import MakeXlsx, import_rows, set_prices, shop
+
+AS_OF = "2026-12-02"
+
+
+@pytest.fixture
+def book(database_url: str, own_tally: TallyServer, make_xlsx: MakeXlsx) -> Iterator[TestClient]:
+    own_tally.state.companies[0].ledgers = [
+        Ledger("Sharma Mobile Point", "Sundry Debtors", "-245000.00", credit_limit="-200000.00",
+               credit_period="30 Days", is_bill_wise="Yes",
+               bills=[Bill("GST/25-26/0412", "20251003", "-118000.00", "30 Days"),
+                      Bill("GST/26-27/0101", "15-Oct-2026", "-42000.00"),
+                      Bill("GST/26-27/0190", "20261120", "-100000.00", "30 Days")]),
+        Ledger("Verma Telecom", "Sundry Debtors", "-50000.00", is_bill_wise="No"),
+        Ledger("Patel Mobile Point", "Sundry Debtors", "45000.00"),
+    ]
+    with open_client(make_settings(database_url=database_url, tally_host=own_tally.url, tally_company=TALLY_COMPANY,
+                                   tally_read_timeout_seconds=2)) as client:
+        import_rows(client, make_xlsx, shop(1, "RT1", "Sharma Mobile Point"), shop(2, "RT1", "Sharma Mobile Point"),
+                    shop(3, "JPR/0042", "Verma Telecom"), shop(4, "RT3", "Patel Mobile Point"))
+        set_prices(client, G1="10000.00")
+        yield client
+
+
+def test_the_ageing_report_gives_the_hand_computed_buckets(book: TestClient) -> None:
+    response = book.get("/reports/ageing", params={"as_of": AS_OF})
+
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    sharma, verma = answer["rows"]
+    assert sharma == {
+        "ledger_name": "Sharma Mobile Point", "retailer_codes": ["RT1"], "retailer_name": "Sharma Mobile Point",
+        "balance": "245000.00", "not_due": "100000.00", "overdue_1_30": "42000.00", "overdue_31_60": "0.00",
+        "overdue_61_90": "0.00", "overdue_90_plus": "118000.00", "overdue_total": "160000.00",
+        "on_account": "-15000.00", "oldest_overdue_days": 395,
+        "oldest_overdue_bill": {"ref": "GST/25-26/0412", "bill_date": "2025-10-03", "due_date": "2025-11-02",
+                                "amount": "118000.00"},
+        "credit_limit": "200000.00", "credit_days": 30, "limit_used_pct": "122.50", "stock_units": 2,
+        "stock_value": "20000.00", "od_amount": "225000.00", "hold_reasons": ["over_limit", "overdue", "uncovered"]}
+    assert (verma["retailer_codes"], verma["on_account"], verma["overdue_total"], verma["credit_limit"],
+            verma["od_amount"], verma["hold_reasons"]) == (["JPR/0042"], "50000.00", "0.00", None, "40000.00",
+                                                            ["uncovered"])
+    assert answer["totals"] == {"balance": "295000.00", "not_due": "100000.00", "overdue_1_30": "42000.00",
+                                "overdue_31_60": "0.00", "overdue_61_90": "0.00", "overdue_90_plus": "118000.00",
+                                "overdue_total": "160000.00", "on_account": "35000.00", "rows": 2, "on_hold": 2}
+    assert [c["ledger_name"] for c in answer["credit_balances"]] == ["Patel Mobile Point"]
+    assert (answer["bills_source"], answer["basis"], answer["bucket_labels"][1]) == ("live", "due_date", "1-30 days")
+
+
+def test_filters_by_overdue_and_by_a_slash_code(book: TestClient) -> None:
+    over = book.get("/reports/ageing", params={"as_of": AS_OF, "min_overdue": "100000"}).json()
+    verma = book.get("/reports/ageing", params={"as_of": AS_OF, "retailer_code": "JPR/0042"}).json()
+
+    assert [r["ledger_name"] for r in over["rows"]] == ["Sharma Mobile Point"]
+    assert [r["ledger_name"] for r in verma["rows"]] == ["Verma Telecom"]
+
+
+def test_one_retailers_bills_oldest_first(book: TestClient) -> None:
+    answer = book.get("/reports/ageing/RT1", params={"as_of": AS_OF}).json()
+
+    assert [(b["ref"], b["due_date"], b["overdue_days"], b["bucket"]) for b in answer["bills"]] == [
+        ("GST/25-26/0412", "2025-11-02", 395, "overdue_90_plus"),
+        ("GST/26-27/0101", "2026-11-14", 18, "overdue_1_30"),
+        ("GST/26-27/0190", "2026-12-20", 0, "not_due")]
+    assert book.get("/reports/ageing/JPR/0042", params={"as_of": AS_OF}).json()["bills"] == []
+    missing = book.get("/reports/ageing/NOPE")
+    assert missing.status_code == 404 and missing.json()["errors"][0]["loc"] == ["path", "retailer_code"]
+
+
+def test_bill_date_basis_and_bad_options(book: TestClient) -> None:
+    by_bill = book.get("/reports/ageing/RT1", params={"as_of": AS_OF, "basis": "bill_date"}).json()
+
+    assert [b["overdue_days"] for b in by_bill["bills"]] == [425, 48, 12]
+    for params, field in (({"basis": "invoice"}, "basis"), ({"as_of": "2999-01-01"}, "as_of"), ({"as_of": "0"}, "as_of")):
+        refused = book.get("/reports/ageing", params=params)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["query", field], refused.text
+
+
+def test_holds_with_a_release_that_lapses_and_one_ended_early(book: TestClient) -> None:
+    until = today_ist() + timedelta(days=10)
+    released = book.post("/credit/holds/JPR/0042/release", json={"until": until.isoformat(), "reason": "cheque promised"})
+
+    assert released.status_code == 201, released.text
+    items = {i["retailer_code"]: i for i in book.get("/credit/holds").json()["items"]}
+    assert items["RT1"]["reasons"] == ["over_limit", "overdue", "uncovered"] and items["RT1"]["active"] is True
+    assert (items["JPR/0042"]["active"], items["JPR/0042"]["released_until"], items["JPR/0042"]["release_reason"]) == (
+        False, until.isoformat(), "cheque promised")
+    lapsed = book.get("/credit/holds", params={"as_of": (today_ist() - timedelta(days=1)).isoformat()}).json()
+    assert {i["retailer_code"]: i["active"] for i in lapsed["items"]}["JPR/0042"] is True  # made after that day
+
+    assert book.delete("/credit/holds/JPR/0042/release").status_code == 204
+    again = {i["retailer_code"]: i["active"] for i in book.get("/credit/holds").json()["items"]}
+    assert again["JPR/0042"] is True
+    assert book.delete("/credit/holds/JPR/0042/release").status_code == 404
+
+
+def test_each_refresh_costs_two_tally_requests(book: TestClient, own_tally: TallyServer) -> None:
+    before = own_tally.state.requests
+    book.get("/reports/ageing", params={"refresh": "true"})
+
+    assert own_tally.state.requests - before == 2
+
+
+def test_the_first_report_of_the_day_keeps_a_snapshot(book: TestClient) -> None:
+    from sqlalchemy import func, select
+
+    from models import CreditSnapshot
+
+    book.get("/reports/ageing")
+    book.get("/reports/ageing")
+    with book.app.state.sessionmaker() as session:
+        days = session.execute(select(CreditSnapshot.day, func.count()).group_by(CreditSnapshot.day)).all()
+
+    assert days == [(today_ist(), 3)]  # every ledger, the credit-balance party too
