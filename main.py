@@ -96,8 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestLogMiddleware)
-    for router in (docs.router, system.router, prm.router, channel.router, prices.router, tally.router, reports.router,
-                   credit.router, admin.router):
+    # credit before reports: its /reports/negative/{code}/history must match before the drill-down's {code:path}.
+    for router in (docs.router, system.router, prm.router, channel.router, prices.router, tally.router, credit.router,
+                   reports.router, admin.router):
         app.include_router(router)
     # The office page: static files only, no build step; it signs in with an API key like any client.
     app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")

@@ -7,7 +7,7 @@ of a day (IST) also keeps that day's snapshot for the history.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -17,8 +17,9 @@ from access.actor import Actor
 from credit import releases, snapshots
 from credit.ageing import NOT_DUE, LedgerAgeing, Slabs, age_ledger, hold_reasons, limit_used_pct
 from credit.bills_cache import BillsService, CreditBook, credit_book
-from credit.schemas import (AgedBillRead, AgeingReport, AgeingRow, AgeingTotals, BillRef, HoldList, HoldRead,
-                            RetailerBills)
+from credit.schemas import (AgedBillRead, AgeingReport, AgeingRow, AgeingTotals, BillRef, ChangeRead, ChangesRead,
+                            DayTotalsRead, HistoryRead, HoldList, HoldRead, LedgerDayRead, RetailerBills,
+                            RetailerHistory, SnapshotTaken)
 from credit.tally_bills import OpenBill
 from kit.money import to_money
 from prm.runs import latest_success
@@ -146,7 +147,7 @@ def take_snapshot(bills: BillsService, session: Session, *, rules: CreditRules, 
     """Keep today's positions now (the day's last snapshot wins); returns how many ledgers."""
     built = _build(bills, session, as_of=None, basis="due_date", rules=rules, refresh=False, actor=actor)
     session.rollback()
-    return snapshots.take(session, _positions(built), day=built.as_of)
+    return snapshots.take(session, _positions(built), day=built.as_of, actor=actor)
 
 
 def _warnings(built: _Book) -> list[str]:
@@ -234,3 +235,42 @@ def hold_list(bills: BillsService, session: Session, *, rules: CreditRules, as_o
                               released_until=release.until if release else None,
                               release_reason=release.reason if release else None))
     return HoldList(as_of=built.as_of, items=items)
+
+
+# --- history: read back from the snapshots -----------------------------------------------------
+
+
+def _default_start(end: date) -> date:
+    return end - timedelta(days=90)
+
+
+def book_history(session: Session, *, start: date | None, end: date | None) -> HistoryRead:
+    end = end or releases.today_ist()
+    start = start or _default_start(end)
+    days = snapshots.history(session, start=start, end=end)
+    return HistoryRead(start=start, end=end, days=[DayTotalsRead(**vars(day)) for day in days])
+
+
+def book_changes(session: Session, *, since: date | None) -> ChangesRead:
+    today = releases.today_ist()
+    since = since or today - timedelta(days=7)
+    base, latest, found = snapshots.changes_since(session, since=since, today=today)
+    return ChangesRead(since=since, compared_from=base, compared_to=latest, items=[ChangeRead(
+        ledger_name=c.ledger_name, retailer_codes=list(c.retailer_codes), kinds=list(c.kinds), od_change=c.od_change,
+        overdue_change=c.overdue_change, od_before=c.before.od_amount if c.before else None,
+        od_after=c.after.od_amount if c.after else None,
+        hold_reasons_before=list(c.before.hold_reasons) if c.before else [],
+        hold_reasons_after=list(c.after.hold_reasons) if c.after else []) for c in found])
+
+
+def retailer_history(session: Session, *, retailer_code: str, start: date | None, end: date | None) -> RetailerHistory:
+    end = end or releases.today_ist()
+    line = snapshots.ledger_line(session, retailer_code=retailer_code.strip(), start=start or _default_start(end), end=end)
+    return RetailerHistory(retailer_code=retailer_code.strip(), days=[LedgerDayRead(
+        day=day, ledger_name=one.ledger_name, balance=one.balance, overdue_total=one.overdue_total,
+        od_amount=one.od_amount, hold_reasons=list(one.hold_reasons)) for day, one in line])
+
+
+def snapshot_now(bills: BillsService, session: Session, *, rules: CreditRules, actor: Actor) -> SnapshotTaken:
+    count = take_snapshot(bills, session, rules=rules, actor=actor)
+    return SnapshotTaken(day=releases.today_ist(), ledgers=count)

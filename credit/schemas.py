@@ -125,3 +125,55 @@ class ReleaseRead(BaseModel):
     reason: str
     released_by: str
     released_at: datetime
+
+
+class DayTotalsRead(BaseModel):
+    day: date
+    od_amount: Money = Field(description="The OD list's total that day")
+    overdue_total: Money
+    retailers_in_od: int
+    on_hold: int
+
+
+class HistoryRead(BaseModel):
+    start: date = Field(serialization_alias="from")
+    end: date = Field(serialization_alias="to")
+    days: list[DayTotalsRead] = Field(description="Days with a snapshot, oldest first")
+
+
+class ChangeRead(BaseModel):
+    ledger_name: str
+    retailer_codes: list[str]
+    kinds: list[str] = Field(description="entered_od | left_od | entered_hold | left_hold | worse | better")
+    od_change: Money
+    overdue_change: Money
+    od_before: Money | None
+    od_after: Money | None
+    hold_reasons_before: list[str]
+    hold_reasons_after: list[str]
+
+
+class ChangesRead(BaseModel):
+    since: date
+    compared_from: date | None = Field(description="The snapshot day compared from: the last one on or before since")
+    compared_to: date | None = Field(description="The latest snapshot day")
+    items: list[ChangeRead] = Field(description="Largest movement first")
+
+
+class LedgerDayRead(BaseModel):
+    day: date
+    ledger_name: str
+    balance: Money
+    overdue_total: Money
+    od_amount: Money
+    hold_reasons: list[str]
+
+
+class RetailerHistory(BaseModel):
+    retailer_code: str
+    days: list[LedgerDayRead]
+
+
+class SnapshotTaken(BaseModel):
+    day: date
+    ledgers: int

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 import database
 import errors
+from access import audit
+from access.actor import Actor
 from credit.history import Change, DayTotals, LedgerDay, changes, day_totals
 from models import CreditSnapshot, utcnow
 
@@ -35,8 +37,10 @@ class LedgerPosition:
     hold_reasons: tuple[str, ...]
 
 
-def take(session: Session, positions: list[LedgerPosition], *, day: date, now: datetime | None = None) -> int:
-    """Keep today's positions, replacing any taken earlier the same day; returns the rows kept."""
+def take(session: Session, positions: list[LedgerPosition], *, day: date, now: datetime | None = None,
+         actor: Actor | None = None) -> int:
+    """Keep today's positions, replacing any taken earlier the same day, and audit it when someone
+    asked for it (`actor`); returns the rows kept."""
     database.begin_write(session)
     session.execute(delete(CreditSnapshot).where(CreditSnapshot.day == day))
     taken_at = now or utcnow()
@@ -45,6 +49,8 @@ def take(session: Session, positions: list[LedgerPosition], *, day: date, now: d
                                    buckets=json.dumps({k: f"{v:.2f}" for k, v in p.buckets.items()}),
                                    stock_value=p.stock_value, od_amount=p.od_amount,
                                    hold_reasons=",".join(p.hold_reasons), taken_at=taken_at) for p in positions)
+    if actor is not None:
+        audit.record(session, actor, "credit.snapshot", target=day.isoformat(), detail={"ledgers": len(positions)})
     session.commit()
     return len(positions)
 

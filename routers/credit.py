@@ -10,11 +10,12 @@ from credit import releases
 from credit import report as credit_report
 from credit.bills_cache import BillsService
 from credit.report import CreditRules
-from credit.schemas import AgeingReport, HoldList, ReleaseRead, ReleaseRequest, RetailerBills
+from credit.schemas import (AgeingReport, ChangesRead, HistoryRead, HoldList, ReleaseRead, ReleaseRequest, RetailerBills,
+                            RetailerHistory, SnapshotTaken)
 from database import SessionDep
 from kit import lanes
 from kit.cells import query_day
-from routers.deps import AccountsDep, AdminDep, AmountQuery, ViewerDep, error_responses
+from routers.deps import VIEWER, AccountsDep, AdminDep, AmountQuery, ViewerDep, error_responses
 
 router = APIRouter(tags=["credit"])
 
@@ -77,3 +78,34 @@ async def release(session: SessionDep, actor: AccountsDep, retailer_code: Retail
                status_code=204, responses=error_responses(404, 422))
 async def end_release(session: SessionDep, actor: AdminDep, retailer_code: RetailerCode) -> None:
     await lanes.work(releases.end_release, session, retailer_code=retailer_code, actor=actor)
+
+
+Day = Annotated[date | None, BeforeValidator(query_day), Query(examples=["2026-11-01"])]
+
+
+@router.get("/reports/history", summary="Daily totals from the snapshots: OD, overdue, retailers in OD, on hold",
+            response_model=HistoryRead, response_model_by_alias=True, responses=error_responses(422),
+            dependencies=[VIEWER])
+async def history(session: SessionDep, start: Annotated[Day, Query(alias="from")] = None,
+                  end: Annotated[Day, Query(alias="to")] = None) -> HistoryRead:
+    return await lanes.read(credit_report.book_history, session, start=start, end=end)
+
+
+@router.get("/reports/changes", summary="Who entered or left the OD or hold list, and who got worse or better",
+            response_model=ChangesRead, responses=error_responses(422), dependencies=[VIEWER])
+async def changes(session: SessionDep, since: Day = None) -> ChangesRead:
+    return await lanes.read(credit_report.book_changes, session, since=since)
+
+
+@router.post("/reports/snapshots", summary="Keep today's credit snapshot now (the day's last one wins)",
+             status_code=201, response_model=SnapshotTaken, responses=error_responses(422))
+async def snapshot(bills: BillsDep, rules: RulesDep, session: SessionDep, actor: AccountsDep) -> SnapshotTaken:
+    return await lanes.tally(credit_report.snapshot_now, bills, session, rules=rules, actor=actor)
+
+
+# Before the OD drill-down's {code:path}, which would take ".../history" as part of a code.
+@router.get("/reports/negative/{retailer_code:path}/history", summary="One retailer's line from the snapshots",
+            response_model=RetailerHistory, responses=error_responses(422), dependencies=[VIEWER])
+async def retailer_history(session: SessionDep, retailer_code: RetailerCode, start: Annotated[Day, Query(alias="from")] = None,
+                           end: Annotated[Day, Query(alias="to")] = None) -> RetailerHistory:
+    return await lanes.read(credit_report.retailer_history, session, retailer_code=retailer_code, start=start, end=end)

@@ -10,7 +10,7 @@ account), holds one unit: OD 40,000.00. Patel Mobile Point has a credit balance 
 """
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -132,3 +132,39 @@ def test_the_first_report_of_the_day_keeps_a_snapshot(book: TestClient) -> None:
         days = session.execute(select(CreditSnapshot.day, func.count()).group_by(CreditSnapshot.day)).all()
 
     assert days == [(today_ist(), 3)]  # every ledger, the credit-balance party too
+
+
+def test_history_changes_and_one_retailers_line_over_two_days(book: TestClient, own_tally: TallyServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import tally_cache
+    from credit import bills_cache, releases
+    from models import utcnow
+
+    shift = {"days": 0}
+
+    def now() -> datetime:
+        return utcnow() + timedelta(days=shift["days"])
+
+    for module in (tally_cache, bills_cache, releases):
+        monkeypatch.setattr(module, "utcnow", now)
+    first = today_ist()
+    assert book.post("/reports/snapshots").status_code == 201
+    ledgers = own_tally.state.companies[0].ledgers
+    ledgers[0].closing_balance = "-300000.00"  # Sharma owes 55,000.00 more
+    ledgers[1].closing_balance = "-5000.00"  # Verma paid: 5,000.00 against 10,000.00 of stock
+    shift["days"] = 1  # a day on: every cached read has expired
+    taken = book.post("/reports/snapshots").json()
+
+    history = book.get("/reports/history", params={"from": first.isoformat(), "to": taken["day"]}).json()
+    found = book.get("/reports/changes", params={"since": first.isoformat()}).json()
+    line = book.get("/reports/negative/JPR/0042/history", params={"from": first.isoformat(), "to": taken["day"]}).json()
+
+    assert taken == {"day": (first + timedelta(days=1)).isoformat(), "ledgers": 3}
+    assert [(d["od_amount"], d["retailers_in_od"], d["on_hold"]) for d in history["days"]] == [
+        ("265000.00", 2, 2), ("280000.00", 1, 1)]
+    assert (history["from"], found["compared_from"], found["compared_to"]) == (first.isoformat(), first.isoformat(),
+                                                                              taken["day"])
+    assert [(c["ledger_name"], c["kinds"], c["od_change"]) for c in found["items"]] == [
+        ("Sharma Mobile Point", ["worse"], "55000.00"),
+        ("Verma Telecom", ["left_od", "left_hold", "better"], "-40000.00")]
+    assert [(d["od_amount"], d["hold_reasons"]) for d in line["days"]] == [("40000.00", ["uncovered"]), ("-5000.00", [])]
