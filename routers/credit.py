@@ -105,7 +105,7 @@ async def snapshot(bills: BillsDep, rules: RulesDep, session: SessionDep, actor:
 
 # Before the OD drill-down's {code:path}, which would take ".../history" as part of a code.
 @router.get("/reports/negative/{retailer_code:path}/history", summary="One retailer's line from the snapshots",
-            response_model=RetailerHistory, responses=error_responses(422), dependencies=[VIEWER])
+            response_model=RetailerHistory, responses=error_responses(404, 422), dependencies=[VIEWER])
 async def retailer_history(session: SessionDep, retailer_code: RetailerCode, start: Annotated[Day, Query(alias="from")] = None,
                            end: Annotated[Day, Query(alias="to")] = None) -> RetailerHistory:
     return await lanes.read(credit_report.retailer_history, session, retailer_code=retailer_code, start=start, end=end)
