@@ -13,6 +13,7 @@ from typing_extensions import NotRequired, TypedDict
 from kit.money import Money
 from kit.paging import Page
 from kit.cells import input_price
+from models import RETAILER_CODE_CHARS
 
 
 class RootRead(BaseModel):
@@ -353,7 +354,7 @@ class LedgerAssignment(BaseModel):
 
 
 class LedgerAssignmentItem(LedgerAssignment):
-    retailer_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    retailer_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=RETAILER_CODE_CHARS)]
 
 
 class LedgerAssignmentRequest(BaseModel):
