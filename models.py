@@ -139,10 +139,14 @@ class PrmSyncErrorCount(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+# The longest retailer code kept: the import refuses longer ones, routes accept up to it.
+RETAILER_CODE_CHARS = 64
+
+
 class Retailer(Base):
     __tablename__ = "retailers"
 
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(RETAILER_CODE_CHARS), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), index=True)
     mobile: Mapped[str | None] = mapped_column(String(32))
     city: Mapped[str | None] = mapped_column(String(100))

@@ -13,6 +13,7 @@ from typing_extensions import NotRequired, TypedDict
 from kit.money import Money
 from kit.paging import Page
 from kit.cells import input_price
+from models import RETAILER_CODE_CHARS
 
 
 class RootRead(BaseModel):
@@ -359,7 +360,8 @@ class LedgerAssignment(BaseModel):
 
 
 class LedgerAssignmentItem(LedgerAssignment):
-    retailer_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), Field(examples=["RT100005"])]
+    retailer_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=RETAILER_CODE_CHARS),
+                             Field(examples=["RT100005"])]
 
 
 class LedgerAssignmentRequest(BaseModel):
@@ -464,37 +466,3 @@ class OdDrillDown(BaseModel):
     goods: list[ValuedGoods]
     unpriced_goods: list[UnpricedGoodsHeld]
     prm_run_id: int | None
-
-
-# --- keys and audit ---------------------------------------------------------------------------
-class ApiKeyRead(ORMRead):
-    id: int
-    name: str
-    role: str
-    prefix: str = Field(description="The key's first characters, to tell keys apart")
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-
-class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="The key itself: shown this once, never stored")
-
-
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(examples=["priya-accounts"])]
-    role: Annotated[str, Field(pattern="^(viewer|accounts|admin)$", examples=["accounts"])]
-
-
-class AuditEntryRead(ORMRead):
-    id: int
-    at: datetime
-    actor: str
-    role: str | None
-    action: str
-    target: str | None
-    detail: str | None
-    address: str | None
-    request_id: str | None

@@ -11,7 +11,8 @@ import errors
 from access.actor import Actor
 from models import AuditEntry
 from kit.paging import PageParams, check_period, paginate
-from schemas import AuditEntryRead, Page
+from access.schemas import AuditEntryRead
+from schemas import Page
 
 
 def record(session: Session, actor: Actor, action: str, *, target: str | None = None,

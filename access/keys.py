@@ -20,7 +20,7 @@ import errors
 from kit.commands import command
 from database import begin_write
 from models import ApiKey, utcnow
-from schemas import ApiKeyCreated, ApiKeyRead
+from access.schemas import ApiKeyCreated, ApiKeyRead
 
 KEY_PREFIX = "dba_"
 LAST_USED_EVERY = timedelta(minutes=1)  # refresh last_used_at at most this often: no write per request

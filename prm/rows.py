@@ -13,6 +13,7 @@ from kit.cells import IST_OFFSET, UTC, CellError, cell_text, day_first_local, pa
 from prm.cells import NEEDS_CARE, luhn_ok, parse_imei
 from prm.columns import KNOWN_STATUS_TEXT, STATUS_MAP, STATUSES_AT_RETAILER, normalise_status
 from kit.workbooks import HeaderMatch
+from models import RETAILER_CODE_CHARS
 
 MAX_VALUE_CHARS = 255
 # A run keeps the first this-many errors, and as many warnings, with their rows; beyond that only
@@ -260,7 +261,8 @@ class RowChecker:
         goods_id = intern(goods_id.strip()[:MAX_VALUE_CHARS])
         retailer_code = intern(retailer_code.strip()[:MAX_VALUE_CHARS])
         status = self._status_cache.get(status_text) or self._status(status_text) if status_text else None
-        if not goods_id or status is None or (not retailer_code and status in STATUSES_AT_RETAILER):
+        if (not goods_id or status is None or (not retailer_code and status in STATUSES_AT_RETAILER)
+                or len(retailer_code) > RETAILER_CODE_CHARS):
             return False
         # Dates: straight to the database's form where it has one for naive UTC (SQLite text),
         # else as aware UTC datetimes in `datetime_form`.
@@ -336,6 +338,9 @@ class RowChecker:
         retailer_code = self._text(cells, "retailer_code") or None
         if status in STATUSES_AT_RETAILER and not retailer_code:
             problems.append(self._issue(cells, row, "retailer_code", f"Retailer ID is required when the status is {status_text!r}"))
+        elif retailer_code and len(retailer_code) > RETAILER_CODE_CHARS:
+            problems.append(self._issue(cells, row, "retailer_code", f"Retailer ID is {len(retailer_code)} characters "
+                                        f"long; at most {RETAILER_CODE_CHARS} are kept"))
 
         inward_at, _ = self._date(cells, row, "inward_at", "inward time", problems)
         activation_at, unreadable = self._date(cells, row, "activation_at", "activation time", problems)

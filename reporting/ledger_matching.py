@@ -8,6 +8,7 @@ ledger whose normalised name equals the retailer's name, or else its code.
 import difflib
 import re
 from typing import NamedTuple
+from urllib.parse import quote
 
 from kit.cells import normalise_name
 
@@ -33,6 +34,11 @@ class Mapping(NamedTuple):  # a NamedTuple: the OD report builds one per retaile
     reason: str | None = None
 
 
+def ledger_path(code: str) -> str:
+    """The path that sets a retailer's ledger: the code as it is, a slash kept, `% # ?` and spaces encoded."""
+    return f"/admin/retailers/{quote(code, safe='/')}/ledger"
+
+
 def resolve(code: str, name: str, explicit: str | None, ledgers: dict[str, str]) -> Mapping:
     """Pure: map one retailer given the known ledgers (normalised name -> Tally's spelling)."""
     if explicit:
@@ -44,7 +50,7 @@ def resolve(code: str, name: str, explicit: str | None, ledgers: dict[str, str])
             return Mapping(code, name, key, ledgers[key], how)
     return Mapping(code, name, None, None, "unmatched",
                    f"no ledger in Tally's debtors group is named {name!r} or {code!r}; choose its ledger on "
-                   "the Mapping tab of the office page")
+                   f"the Mapping tab of the office page (or PUT {ledger_path(code)})")
 
 
 def suggest(name: str, code: str, ledgers: dict[str, str], fuzzy: dict[str, list[str]]) -> list[str]:

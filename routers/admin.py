@@ -9,13 +9,8 @@ from access import keys
 from kit import lanes
 from database import SessionDep
 from routers.deps import AdminDep, PageDep, SinceQuery, UntilQuery, error_responses
-from schemas import (
-    ApiKeyCreate,
-    ApiKeyCreated,
-    ApiKeyRead,
-    AuditEntryRead,
-    Page,
-)
+from access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, AuditEntryRead
+from schemas import Page
 
 router = APIRouter(tags=["admin"])
 

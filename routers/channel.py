@@ -8,7 +8,7 @@ from catalogue import products as catalog
 from prm import channel
 from kit import lanes
 from database import SessionDep
-from routers.deps import VIEWER, PageDep, SinceQuery, UntilQuery, error_responses
+from routers.deps import VIEWER, PageDep, RetailerCodePath, RetailerCodeQuery, SinceQuery, UntilQuery, error_responses
 from schemas import (
     ActivationRead,
     DeviceTimeline,
@@ -30,9 +30,9 @@ async def list_retailers(session: SessionDep, page: PageDep, search: SearchText 
     return await lanes.read(channel.list_retailers, session, page=page, search=search)
 
 
-@router.get("/retailers/{code}", summary="One retailer with its stock by goods", response_model=RetailerDetail,
+@router.get("/retailers/{code:path}", summary="One retailer with its stock by goods", response_model=RetailerDetail,
             responses=error_responses(404, 422))
-async def get_retailer(request: Request, session: SessionDep, code: Annotated[str, Path(max_length=64)]) -> RetailerDetail:
+async def get_retailer(request: Request, session: SessionDep, code: RetailerCodePath) -> RetailerDetail:
     return await lanes.read(channel.get_retailer, session, code=code,
                             debtors_group=request.app.state.settings.tally_debtors_group)
 
@@ -51,7 +51,8 @@ async def list_products(
 
 @router.get("/inventory", summary="Units in retailer stock per retailer and goods (latest import)",
             response_model=Page[InventoryItem], responses=error_responses(422))
-async def list_inventory(session: SessionDep, page: PageDep, retailer_code: Code = None, goods_id: Code = None) -> Page[InventoryItem]:
+async def list_inventory(session: SessionDep, page: PageDep, retailer_code: RetailerCodeQuery = None,
+                         goods_id: Code = None) -> Page[InventoryItem]:
     return await lanes.read(channel.list_inventory, session, page=page, retailer_code=retailer_code, goods_id=goods_id)
 
 
@@ -60,7 +61,7 @@ async def list_inventory(session: SessionDep, page: PageDep, retailer_code: Code
 async def list_activations(
     session: SessionDep,
     page: PageDep,
-    retailer_code: Code = None,
+    retailer_code: RetailerCodeQuery = None,
     goods_id: Code = None,
     since: SinceQuery = None,
     until: UntilQuery = None,

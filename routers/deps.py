@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Security
+from fastapi import Depends, Path, Query, Request, Security
 from pydantic import BeforeValidator, Field
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
@@ -15,6 +15,7 @@ from access import keys
 from access.actor import Actor
 from kit.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
 from errors import ErrorBody
+from schemas import RETAILER_CODE_CHARS
 from kit.cells import query_amount, query_moment, query_moment_until
 from kit import lanes
 from kit.files import XLSX_TYPE, Download
@@ -46,6 +47,12 @@ SinceQuery = Annotated[SinceDateTime | None, Query(
 UntilQuery = Annotated[UntilDateTime | None, Query(
     description="To, inclusive: a date alone includes that whole day (IST)")]
 
+
+# A retailer code in the path, as it is: `{code:path}` routes take a slash in it as part of the
+# code (JPR/0042); spaces, `#`, `?` and `%` come percent-encoded. Up to the column's length.
+RetailerCodePath = Annotated[str, Path(min_length=1, max_length=RETAILER_CODE_CHARS, description=(
+    "The retailer code as it is, slash included (JPR/0042); percent-encode spaces, #, ? and %."))]
+RetailerCodeQuery = Annotated[str | None, Query(max_length=RETAILER_CODE_CHARS)]
 
 XLSX_RESPONSE = {200: {"content": {XLSX_TYPE: {}}}}
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
 from reporting import ledger_mapping
@@ -10,7 +10,19 @@ import reports
 from kit import lanes
 from database import SessionDep
 from kit.files import XLSX_TYPE
-from routers.deps import VIEWER, XLSX_RESPONSE, AccountsDep, AmountQuery, PageDep, ViewerDep, error_responses, file_response, json_or_file
+from routers.deps import (
+    VIEWER,
+    XLSX_RESPONSE,
+    AccountsDep,
+    AmountQuery,
+    PageDep,
+    RetailerCodePath,
+    RetailerCodeQuery,
+    ViewerDep,
+    error_responses,
+    file_response,
+    json_or_file,
+)
 from routers.tally import TallyDep
 from schemas import (
     LedgerAssignment,
@@ -24,7 +36,6 @@ from schemas import (
 
 router = APIRouter(tags=["reports"])
 Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache (accounts role; audited).")]
-Code = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/reports/negative", summary="Retailers who owe more than their stock is worth (OD), highest first",
@@ -35,7 +46,7 @@ async def negative_report(
     session: SessionDep,
     actor: ViewerDep,
     min_od: Annotated[AmountQuery, Query(description="Only rows owing at least this much: 100000 or 1,00,000")] = None,
-    retailer_code: Annotated[str | None, Query(max_length=64)] = None,
+    retailer_code: RetailerCodeQuery = None,
     refresh: Refresh = False,
     format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",
 ) -> Response:
@@ -43,9 +54,9 @@ async def negative_report(
                                           min_od=min_od, retailer_code=retailer_code, refresh=refresh, actor=actor))
 
 
-@router.get("/reports/negative/{retailer_code}", summary="One retailer's OD explained: stock by goods, ledger, balance",
+@router.get("/reports/negative/{retailer_code:path}", summary="One retailer's OD explained: stock by goods, ledger, balance",
             response_model=OdDrillDown, responses=error_responses(404, 422))
-async def negative_drill_down(tally: TallyDep, session: SessionDep, actor: ViewerDep, retailer_code: Code,
+async def negative_drill_down(tally: TallyDep, session: SessionDep, actor: ViewerDep, retailer_code: RetailerCodePath,
                               refresh: Refresh = False) -> OdDrillDown:
     return await lanes.tally(reports.drill_down, tally, session, retailer_code=retailer_code, refresh=refresh,
                              actor=actor)
@@ -69,9 +80,9 @@ async def set_ledger_mappings(tally: TallyDep, session: SessionDep, actor: Accou
     return await lanes.tally(ledger_mapping.set_many, tally, session, items=body.mappings, actor=actor)
 
 
-@router.put("/admin/retailers/{code}/ledger", summary="Set or clear one retailer's Tally ledger",
+@router.put("/admin/retailers/{code:path}/ledger", summary="Set or clear one retailer's Tally ledger",
             response_model=LedgerMappingRead, responses=error_responses(404, 422, 503))
-async def set_retailer_ledger(tally: TallyDep, session: SessionDep, actor: AccountsDep, code: Code,
+async def set_retailer_ledger(tally: TallyDep, session: SessionDep, actor: AccountsDep, code: RetailerCodePath,
                               body: LedgerAssignment) -> LedgerMappingRead:
     return await lanes.tally(ledger_mapping.set_ledger, tally, session, code=code, ledger_name=body.ledger_name, actor=actor)
 

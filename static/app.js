@@ -128,6 +128,12 @@ function officeMessage(status, body) {
   return (body && body.detail) || `The service answered ${status}.`;
 }
 
+// A retailer code as a path part: the service routes codes with {code:path}, so a slash stays a
+// slash (JPR/0042) and each piece between slashes is encoded (spaces, #, ?, %).
+function codePath(code) {
+  return String(code).split("/").map(encodeURIComponent).join("/");
+}
+
 async function api(path, options = {}) {
   const headers = { "X-API-Key": sessionStorage.getItem(KEY_STORE) || "", ...(options.headers || {}) };
   const response = await fetch(path, { ...options, headers });
@@ -403,7 +409,7 @@ function renderReport(report) {
 async function openDrill(code) {
   const box = $("drill");
   try {
-    const drill = await (await api(`/reports/negative/${encodeURIComponent(code)}`)).json();
+    const drill = await (await api(`/reports/negative/${codePath(code)}`)).json();
     box.replaceChildren();
     const title = element("h3", `${drill.retailer_codes.join(", ")} · ${drill.retailer_name}`);
     const facts = element("p", `Ledger ${drill.ledger_name ?? "—"} (${say("how", drill.mapping)}); owes ` +

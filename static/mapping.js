@@ -66,7 +66,7 @@ function renderMapping(page, how) {
 async function setLedger(code, ledgerName) {
   showError("mapping-error", null);
   try {
-    const mapping = await (await postJson(`/admin/retailers/${encodeURIComponent(code)}/ledger`,
+    const mapping = await (await postJson(`/admin/retailers/${codePath(code)}/ledger`,
       { ledger_name: ledgerName }, "PUT")).json();
     $("mapping-ok").textContent = `${mapping.retailer_code} ${mapping.retailer_name} → ${mapping.ledger_name}.`;
     $("mapping-picker").hidden = true;

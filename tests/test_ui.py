@@ -382,3 +382,29 @@ def test_sign_out_clears_every_table_field_and_the_stored_key(
     assert page.inner_text("#report-head") == "" and page.inner_text("#report-why") == ""
     page.click("#tab-report")
     assert page.locator("#report-table tr").count() == 0
+
+
+def test_a_code_with_a_slash_is_drilled_into_and_mapped_from_the_page(
+        page: Any, server: tuple[str, str], make_xlsx: Callable[..., Path]) -> None:
+    base, key = server
+    workbook = make_xlsx(sheet(row(1, retailer="JPR/0042", retailer_name="Sharma Mobile Pt"),
+                               row(2, retailer="JPR/0042", retailer_name="Sharma Mobile Pt", goods="G2")))
+    with api_client(base, key) as api:
+        api.post("/run/prm-sync", files={"file": ("prm.xlsx", workbook.read_bytes())}).raise_for_status()
+    sign_in(page, base, key)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.click("#tab-mapping")
+    page.wait_for_selector("#mapping-table tbody tr[data-code='JPR/0042']")
+    page.click("#mapping-table tr[data-code='JPR/0042'] button.confirm")
+    page.wait_for_selector("#mapping-ok:has-text('JPR/0042 Sharma Mobile Pt → Sharma Mobile Point')")
+    page.click("#tab-report")
+    page.wait_for_selector("#report-table tbody tr:has-text('JPR/0042')")
+    page.locator("#report-table tbody tr:has-text('JPR/0042')").first.click()
+    page.wait_for_selector("#drill-table")
+
+    assert "JPR/0042 · Sharma Mobile Pt" in page.inner_text("#drill")
+    assert "G2" in page.inner_text("#drill-table")
+    assert f"{base}/admin/retailers/JPR/0042/ledger" in requested  # the slash stays a slash
+    assert f"{base}/reports/negative/JPR/0042" in requested
