@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from devtools.loopback import admin_key_for, free_port, start_server
 from devtools.sample_prm import generate
@@ -52,7 +52,7 @@ def test_a_server_killed_mid_write_leaves_every_table_as_it_was(database_url: st
             import threading
 
             threading.Thread(target=lambda: _send_ignoring_errors(uploader, request), daemon=True).start()
-            phase = _wait_for_write_phase(url, headers)
+            phase = _wait_for_write_phase(url, headers, database_url)
             os.kill(server.pid, signal.SIGKILL)
             server.wait(10)
         assert phase in ("writing", "snapshot"), f"killed in phase {phase}"
@@ -79,17 +79,34 @@ def _send_ignoring_errors(client: httpx.Client, request: httpx.Request) -> None:
         pass  # the server is killed under it
 
 
-def _wait_for_write_phase(url: str, headers: dict[str, str]) -> str:
+def _wait_for_write_phase(url: str, headers: dict[str, str], database_url: str) -> str:
+    """Wait until the import is writing. Readers see `comparing` until its write transaction
+    commits (progress lives in the run row), so the writes are watched in the database itself:
+    SQLite's write-ahead log growing, or PostgreSQL running the import's INSERTs."""
     deadline = time.time() + 90
     phase = "none"
-    while time.time() < deadline:
-        try:
-            items = httpx.get(f"{url}/debug/sync-logs", params={"status": "running"}, headers=headers, timeout=5).json()["items"]
-        except httpx.HTTPError:
-            items = []
-        if items:
-            phase = items[0]["phase"]
-            if phase in ("writing", "snapshot"):
-                return phase
-        time.sleep(0.01)
+    engine = create_engine(database_url)
+    wal = Path(database_url.removeprefix("sqlite:///") + "-wal") if database_url.startswith("sqlite") else None
+    baseline = wal.stat().st_size if wal is not None and wal.exists() else 0
+    try:
+        while time.time() < deadline:
+            try:
+                items = httpx.get(f"{url}/debug/sync-logs", params={"status": "running"}, headers=headers,
+                                  timeout=5).json()["items"]
+            except httpx.HTTPError:
+                items = []
+            if items and items[0]["phase"] == "comparing" and _writing(engine, wal, baseline):
+                return "writing"
+            phase = items[0]["phase"] if items else phase
+            time.sleep(0.01)
+    finally:
+        engine.dispose()
     return phase
+
+
+def _writing(engine: Engine, wal: Path | None, baseline: int) -> bool:
+    if wal is not None:  # the write-ahead log takes the import's pages before its commit
+        return wal.exists() and wal.stat().st_size > baseline + 1024 * 1024
+    with engine.connect() as connection:  # a transaction holding an id has written (PostgreSQL assigns it then)
+        return bool(connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()").scalar())
