@@ -71,6 +71,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/bench_hostile_workbooks.py
+	$(BIN)/python bench/bench_credit.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

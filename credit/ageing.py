@@ -4,8 +4,10 @@ Amounts follow the service's sign: positive = the party owes us. Every amount is
 sums stay exact and each output field is quantised once, by `Money` where it is serialised.
 """
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,25 +24,20 @@ class Slabs:
     """Overdue buckets from their upper bounds in days: (30, 60, 90) gives 1-30, 31-60, 61-90, 91+."""
 
     bounds: tuple[int, ...] = (30, 60, 90)
+    names: tuple[str, ...] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.bounds or any(b <= a for a, b in zip((0, *self.bounds), self.bounds)):
             raise ValueError(f"ageing slabs must rise from above 0, e.g. 30,60,90; got {self.bounds}")
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """not_due, overdue_1_30, overdue_31_60, overdue_61_90, overdue_90_plus (for the default bounds)."""
         lows = (1, *(bound + 1 for bound in self.bounds[:-1]))
-        return (NOT_DUE, *(f"overdue_{low}_{high}" for low, high in zip(lows, self.bounds)),
-                f"overdue_{self.bounds[-1]}_plus")
+        # not_due, overdue_1_30, overdue_31_60, overdue_61_90, overdue_90_plus for the default bounds
+        object.__setattr__(self, "names", (NOT_DUE, *(f"overdue_{low}_{high}" for low, high in zip(lows, self.bounds)),
+                                           f"overdue_{self.bounds[-1]}_plus"))
 
     def bucket(self, overdue_days: int) -> str:
         if overdue_days <= 0:
             return NOT_DUE
-        for name, bound in zip(self.names[1:], self.bounds):
-            if overdue_days <= bound:
-                return name
-        return self.names[-1]
+        return self.names[1 + bisect_left(self.bounds, overdue_days)]
 
 
 @dataclass(frozen=True)
@@ -60,22 +57,23 @@ def age_bill(bill: OpenBill, *, due: date | None, as_of: date, slabs: Slabs, bas
 
 @dataclass
 class LedgerAgeing:
-    """One ledger's balance split by age: its bills by bucket, and what no bill explains."""
+    """One ledger's balance split by age: its bills by bucket, and what no bill explains (worked
+    out once: a remembered ageing serves many reports)."""
 
     balance: Decimal
     buckets: dict[str, Decimal]
     bills: list[AgedBill] = field(default_factory=list)
 
-    @property
+    @cached_property
     def overdue_total(self) -> Decimal:
         return sum((amount for name, amount in self.buckets.items() if name != NOT_DUE), ZERO)
 
-    @property
+    @cached_property
     def on_account(self) -> Decimal:
         """Receipts not set against a bill, advances, a ledger with bill-wise off: never aged."""
         return on_account(self.balance, (aged.bill for aged in self.bills))
 
-    @property
+    @cached_property
     def oldest_overdue(self) -> AgedBill | None:
         """The overdue bill still owed (a positive amount) that is overdue the longest; the older
         bill first on a tie, then the reference, so the answer never depends on order."""

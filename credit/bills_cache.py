@@ -11,9 +11,10 @@
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -39,6 +40,11 @@ class BillsService:
 
     tally: TallyService
     default_credit_days: int = 0
+    # The book last loaded, with the reads it came from: 60,000 bills take most of a second to
+    # load, and they change only when Tally is read again.
+    loaded: "tuple[tuple[Any, ...], CreditBook] | None" = None
+    # What the reports derive from one loaded book (its ageing), under keys that name the book's version.
+    derived: dict[Any, Any] = field(default_factory=dict)
 
 
 def make_bills_service(tally: TallyService, *, default_credit_days: int = 0) -> BillsService:
@@ -141,6 +147,7 @@ class CreditBook:
     bills_fetched_at: datetime | None
     bills_age_seconds: int | None
     problems: list[str] = field(default_factory=list)  # why a source is stale, in Tally's words
+    version: tuple[Any, ...] = ()  # the reads it was loaded from: equal versions hold equal books
 
     def ledger_period(self, ledger_key: str) -> CreditPeriod | None:
         terms = self.terms.get(ledger_key)
@@ -188,8 +195,18 @@ def credit_book(bills: BillsService, session: Session, *, refresh: bool = False,
                 sources[what] = "stale_cache"
                 problems.append(exc.detail)
                 log.warning("credit: serving cached %s: %s", what, exc.detail)
+    read = session.get(TallyBillRead, SCOPE)
+    version = (group_fetched_at(session, service.debtors_key), None if read is None else read.fetched_at,
+               bills.default_credit_days)
     session.rollback()
-    return _load(bills, session, sources=sources, problems=problems)
+    if bills.loaded is not None and bills.loaded[0] == version:
+        book = bills.loaded[1]
+        return replace(book, balances_source=sources["balances"], bills_source=sources["bills"],
+                       bills_age_seconds=_age(book.bills_fetched_at), problems=problems)
+    book = replace(_load(bills, session, sources=sources, problems=problems), version=version)
+    session.rollback()
+    bills.loaded = (version, book)
+    return book
 
 
 def _period(days: int | None, due: date | None) -> CreditPeriod | None:

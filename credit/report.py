@@ -63,6 +63,8 @@ class _Book:
     unmatched: list[UnmatchedRetailer]
     unavailable: list[BalanceUnavailable]
     credits: list[CreditBalance]
+    run_id: int | None = None
+    any_unpriced: bool = False  # the per-goods query runs only then: it is a second scan of the snapshot
 
 
 def _row(group: LedgerGroup, book: CreditBook, ageing: LedgerAgeing, rules: CreditRules) -> AgeingRow:
@@ -97,6 +99,23 @@ def _check_options(as_of: date, basis: str) -> None:
                                   [errors.item(["query", "as_of"], "must not be after today (IST)")])
 
 
+def _aged_ledgers(bills: BillsService, book: CreditBook, *, as_of: date, basis: str, slabs: Slabs
+                  ) -> dict[str, LedgerAgeing]:
+    """Every ledger's bills aged; remembered while the book and the question are the same (aging
+    60,000 bills is most of a warm report's time)."""
+    key = ("ageing", book.version, as_of, basis, slabs)
+    if book.version and key in bills.derived:
+        return bills.derived[key]  # type: ignore[no-any-return]
+    bills_of: dict[str, list[OpenBill]] = defaultdict(list)
+    for bill in book.bills:
+        bills_of[bill.ledger_key].append(bill)
+    aged = {key_: age_ledger(book.balances.get(key_, ZERO), found, due_of=book.due_date, as_of=as_of, slabs=slabs,
+                             basis=basis) for key_, found in bills_of.items()}
+    if book.version:
+        bills.derived = {key: aged}  # one question at a time is enough: the office asks about today
+    return aged
+
+
 def _build(bills: BillsService, session: Session, *, as_of: date | None, basis: str, rules: CreditRules,
            refresh: bool, actor: Actor | None) -> _Book:
     as_of = as_of or releases.today_ist()
@@ -108,10 +127,8 @@ def _build(bills: BillsService, session: Session, *, as_of: date | None, basis: 
     stock = stock_by_retailer(session, run.id if run else None)
     groups, unmatched, unavailable = group_by_ledger(ledger_mapping.all_mappings(session, book.ledger_names), stock,
                                                      unreadable=unreadable)
-    bills_of: dict[str, list[OpenBill]] = defaultdict(list)
-    for bill in book.bills:
-        bills_of[bill.ledger_key].append(bill)
     ledgers, credits = [], []
+    aged = _aged_ledgers(bills, book, as_of=as_of, basis=basis, slabs=rules.slabs)
     for group in groups.values():
         balance = book.balances.get(group.ledger_key)
         if balance is None:
@@ -119,13 +136,14 @@ def _build(bills: BillsService, session: Session, *, as_of: date | None, basis: 
                                                   stock_units=group.stock.units,
                                                   reason="Tally has no such ledger in the cache; check the mapping"))
             continue
-        ageing = age_ledger(balance, bills_of.get(group.ledger_key, []), due_of=book.due_date, as_of=as_of,
-                            slabs=rules.slabs, basis=basis)
+        ageing = aged.get(group.ledger_key) or age_ledger(balance, [], due_of=book.due_date, as_of=as_of,
+                                                          slabs=rules.slabs, basis=basis)
         ledgers.append(_Ledger(group, ageing, _row(group, book, ageing, rules)))
         if balance < 0:
             credits.append(CreditBalance(retailer_codes=group.retailer_codes, ledger_name=ledgers[-1].row.ledger_name,
                                          closing_balance=to_money(balance), stock_value=ledgers[-1].row.stock_value))
-    return _Book(book, as_of, basis, ledgers, unmatched, unavailable, credits)
+    return _Book(book, as_of, basis, ledgers, unmatched, unavailable, credits, run.id if run else None,
+                 any(held.unpriced_units for held in stock.values()))
 
 
 def _keep_todays_snapshot(session: Session, built: _Book) -> None:
@@ -178,8 +196,7 @@ def ageing_report(bills: BillsService, session: Session, *, rules: CreditRules, 
         rows = [row for row in rows if retailer_code.strip() in row.retailer_codes]
     total = {name: sum((getattr(row, name) for row in rows), ZERO) for name in (*BUCKET_FIELDS, "balance",
                                                                                 "overdue_total", "on_account")}
-    run = latest_success(session)
-    unpriced = unpriced_goods_held(session, run.id if run else None)
+    unpriced = unpriced_goods_held(session, built.run_id) if built.any_unpriced else []
     session.rollback()
     book = built.book
     return AgeingReport(
