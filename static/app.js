@@ -15,7 +15,7 @@ const WORDS = {
   reachable: { reachable: "answering", unreachable: "not answering", busy: "busy reading" },
   field: { price: "Price", goods_id: "Goods ID", name: "Name", category: "Category", ledger_name: "Tally ledger",
            retailer_code: "Retailer code", file: "File", note: "Note" },
-  phase: { reading: "Reading the file", validating: "Checking rows", comparing: "Comparing with the last import",
+  phase: { reading: "Reading the file", validating: "Checking rows", comparing: "Comparing with the last import and saving",
            writing: "Saving", snapshot: "Saving stock", done: "Done" },
 };
 
