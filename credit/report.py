@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import errors
 from access.actor import Actor
+from credit import files as credit_files
 from credit import releases, snapshots
 from credit.ageing import NOT_DUE, LedgerAgeing, Slabs, age_ledger, hold_reasons, limit_used_pct
 from credit.bills_cache import BillsService, CreditBook, credit_book
@@ -21,6 +22,7 @@ from credit.schemas import (AgedBillRead, AgeingReport, AgeingRow, AgeingTotals,
                             DayTotalsRead, HistoryRead, HoldList, HoldRead, LedgerDayRead, RetailerBills,
                             RetailerHistory, SnapshotTaken)
 from credit.tally_bills import OpenBill
+from kit.files import Download
 from kit.money import to_money
 from prm.runs import latest_success
 from reporting import ledger_mapping
@@ -183,11 +185,21 @@ def _warnings(built: _Book) -> list[str]:
 
 def ageing_report(bills: BillsService, session: Session, *, rules: CreditRules, as_of: date | None = None,
                   basis: str = "due_date", retailer_code: str | None = None, min_overdue: Decimal | None = None,
-                  refresh: bool = False, actor: Actor | None = None) -> AgeingReport:
+                  refresh: bool = False, actor: Actor | None = None, format: str = "json") -> AgeingReport | Download:
     """Every ledger's balance by age of its open bills, with limits, stock, OD and holds; most
-    overdue first."""
+    overdue first. As `xlsx`: that, every open bill and the hold list, one sheet each."""
     built = _build(bills, session, as_of=as_of, basis=basis, rules=rules, refresh=refresh, actor=actor)
     _keep_todays_snapshot(session, built)
+    report = _report(built, session, rules=rules, retailer_code=retailer_code, min_overdue=min_overdue)
+    if format == "json":
+        return report
+    shown = {code for row in report.rows for code in row.retailer_codes}
+    every_bill = [_bills(one, built, rules) for one in built.ledgers if shown & set(one.row.retailer_codes)]
+    return credit_files.ageing_workbook(report, every_bill, _holds(built, session))
+
+
+def _report(built: _Book, session: Session, *, rules: CreditRules, retailer_code: str | None,
+            min_overdue: Decimal | None) -> AgeingReport:
     rows = sorted((one.row for one in built.ledgers if one.row.balance >= 0),
                   key=lambda r: (-r.overdue_total, -r.balance, r.retailer_codes[0]))
     if min_overdue is not None:
@@ -200,7 +212,7 @@ def ageing_report(bills: BillsService, session: Session, *, rules: CreditRules, 
     session.rollback()
     book = built.book
     return AgeingReport(
-        as_of=built.as_of, basis=basis, bucket_labels=rules.bucket_labels, bills_source=book.bills_source,
+        as_of=built.as_of, basis=built.basis, bucket_labels=rules.bucket_labels, bills_source=book.bills_source,
         bills_as_of=book.bills_as_of, bills_age_seconds=book.bills_age_seconds, balances_source=book.balances_source,
         warnings=_warnings(built), rows=rows,
         totals=AgeingTotals(**total, rows=len(rows), on_hold=sum(bool(row.hold_reasons) for row in rows)),
@@ -219,39 +231,44 @@ def _ledger_of(built: _Book, retailer_code: str) -> _Ledger:
     return found
 
 
+def _bills(one: _Ledger, built: _Book, rules: CreditRules) -> RetailerBills:
+    labels = dict(zip(rules.slabs.names, BUCKET_FIELDS))
+    return RetailerBills(
+        retailer_codes=one.row.retailer_codes, retailer_name=one.row.retailer_name, ledger_name=one.row.ledger_name,
+        as_of=built.as_of, basis=built.basis, balance=one.row.balance, on_account=one.row.on_account,
+        bills_source=built.book.bills_source,
+        bills=[AgedBillRead(ref=aged.bill.ref, bill_date=aged.bill.bill_date, due_date=aged.due_date,
+                            amount=to_money(aged.bill.amount), overdue_days=max(aged.overdue_days, 0),
+                            bucket=labels[aged.bucket]) for aged in one.ageing.bills])
+
+
 def retailer_bills(bills: BillsService, session: Session, *, retailer_code: str, rules: CreditRules,
                    as_of: date | None = None, basis: str = "due_date", refresh: bool = False,
                    actor: Actor | None = None) -> RetailerBills:
     """One retailer's open bills, oldest first, each with its due date, days overdue and bucket."""
     built = _build(bills, session, as_of=as_of, basis=basis, rules=rules, refresh=refresh, actor=actor)
-    one = _ledger_of(built, retailer_code)
-    labels = dict(zip(rules.slabs.names, BUCKET_FIELDS))
     session.rollback()
-    return RetailerBills(
-        retailer_codes=one.row.retailer_codes, retailer_name=one.row.retailer_name, ledger_name=one.row.ledger_name,
-        as_of=built.as_of, basis=basis, balance=one.row.balance, on_account=one.row.on_account,
-        bills_source=built.book.bills_source,
-        bills=[AgedBillRead(ref=aged.bill.ref, bill_date=aged.bill.bill_date, due_date=aged.due_date,
-                            amount=to_money(aged.bill.amount), overdue_days=max(aged.overdue_days, 0),
-                            bucket=labels[aged.bucket] if aged.bucket != NOT_DUE else NOT_DUE)
-               for aged in one.ageing.bills])
+    return _bills(_ledger_of(built, retailer_code), built, rules)
 
 
-def hold_list(bills: BillsService, session: Session, *, rules: CreditRules, as_of: date | None = None) -> HoldList:
-    """Every ledger with a hold reason, active or released, most overdue first."""
-    built = _build(bills, session, as_of=as_of, basis="due_date", rules=rules, refresh=False, actor=None)
+def _holds(built: _Book, session: Session) -> HoldList:
     released = releases.active_releases(session, on=built.as_of)
     session.rollback()
     items = []
     for one in sorted(built.ledgers, key=lambda o: (-o.row.overdue_total, -o.row.balance, o.row.retailer_codes[0])):
-        release = next((released[code] for code in one.row.retailer_codes if code in released), None)
         if not one.row.hold_reasons:
             continue
+        release = next((released[code] for code in one.row.retailer_codes if code in released), None)
         items.append(HoldRead(retailer_code=one.row.retailer_codes[0], retailer_codes=one.row.retailer_codes,
                               ledger_name=one.row.ledger_name, reasons=one.row.hold_reasons, active=release is None,
                               released_until=release.until if release else None,
                               release_reason=release.reason if release else None))
     return HoldList(as_of=built.as_of, items=items)
+
+
+def hold_list(bills: BillsService, session: Session, *, rules: CreditRules, as_of: date | None = None) -> HoldList:
+    """Every ledger with a hold reason, active or released, most overdue first."""
+    return _holds(_build(bills, session, as_of=as_of, basis="due_date", rules=rules, refresh=False, actor=None), session)
 
 
 # --- history: read back from the snapshots -----------------------------------------------------

@@ -20,8 +20,9 @@ from schemas import (
 )
 
 router = APIRouter(tags=["channel"], dependencies=[VIEWER])
-SearchText = Annotated[str | None, Query(max_length=100, description="Part of a code or name, any case.")]
-Code = Annotated[str | None, Query(max_length=64)]
+SearchText = Annotated[str | None, Query(max_length=100, description="Part of a code or name, any case.",
+                                         examples=["Sharma"])]
+Code = Annotated[str | None, Query(max_length=64, examples=["MZB0J8RIN"])]
 
 
 @router.get("/retailers", summary="Retailers, searchable by code or name", response_model=Page[RetailerRead],
@@ -42,7 +43,7 @@ async def get_retailer(request: Request, session: SessionDep, code: RetailerCode
 async def list_products(
     session: SessionDep,
     page: PageDep,
-    category: Annotated[str | None, Query(max_length=64)] = None,
+    category: Annotated[str | None, Query(max_length=64, examples=["Phones"])] = None,
     search: SearchText = None,
     priced: Annotated[bool | None, Query(description="true: only priced goods; false: only unpriced")] = None,
 ) -> Page[ProductRead]:
@@ -72,5 +73,5 @@ async def list_activations(
 
 @router.get("/imei/{imei}", summary="One device and its timeline", response_model=DeviceTimeline,
             responses=error_responses(404, 422))
-async def get_imei(session: SessionDep, imei: Annotated[str, Path(max_length=32)]) -> DeviceTimeline:
+async def get_imei(session: SessionDep, imei: Annotated[str, Path(max_length=32, examples=["356938035643809"])]) -> DeviceTimeline:
     return await lanes.read(channel.device_timeline, session, imei=imei)

@@ -1,9 +1,9 @@
 """Credit control: the ageing report, one retailer's bills, the hold list and its releases."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BeforeValidator
 
 from credit import releases
@@ -15,7 +15,8 @@ from credit.schemas import (AgeingReport, ChangesRead, HistoryRead, HoldList, Re
 from database import SessionDep
 from kit import lanes
 from kit.cells import query_day
-from routers.deps import VIEWER, AccountsDep, AdminDep, AmountQuery, ViewerDep, error_responses
+from routers.deps import (VIEWER, XLSX_RESPONSE, AccountsDep, AdminDep, AmountQuery, Refresh, RetailerCodePath,
+                          RetailerCodeQuery, ViewerDep, error_responses, json_or_file)
 
 router = APIRouter(tags=["credit"])
 
@@ -34,20 +35,20 @@ AsOf = Annotated[date | None, BeforeValidator(query_day),
                  Query(description="The day to age the bills to (IST); default today", examples=["2026-12-02"])]
 Basis = Annotated[str, Query(pattern="^(due_date|bill_date)$", description="Count overdue days from the due date "
                                                                            "(default) or the bill date")]
-# A path converter: dealer codes such as JPR/0042 carry a slash.
-RetailerCode = Annotated[str, Path(max_length=255, description="The retailer code as the portal writes it",
-                                   examples=["JPR/0042"])]
-Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache (accounts role; audited).")]
+RetailerCode = RetailerCodePath
 
 
 @router.get("/reports/ageing", summary="Each ledger's balance by age of its open bills, with limits and holds",
-            response_model=AgeingReport, responses=error_responses(403, 422))
+            response_model=AgeingReport, responses={**error_responses(403, 422), **XLSX_RESPONSE})
 async def ageing(bills: BillsDep, rules: RulesDep, session: SessionDep, actor: ViewerDep, as_of: AsOf = None,
-                 basis: Basis = "due_date",
-                 retailer_code: Annotated[str | None, Query(max_length=255, examples=["JPR/0042"])] = None,
-                 min_overdue: AmountQuery = None, refresh: Refresh = False) -> AgeingReport:
-    return await lanes.tally(credit_report.ageing_report, bills, session, rules=rules, as_of=as_of, basis=basis,
-                             retailer_code=retailer_code, min_overdue=min_overdue, refresh=refresh, actor=actor)
+                 basis: Basis = "due_date", retailer_code: RetailerCodeQuery = None, min_overdue: AmountQuery = None,
+                 refresh: Refresh = False,
+                 format: Annotated[Literal["json", "xlsx"], Query(description="json, or xlsx: summary, bills and "
+                                                                              "holds, one sheet each")] = "json",
+                 ) -> Response:
+    return json_or_file(await lanes.tally(credit_report.ageing_report, bills, session, rules=rules, as_of=as_of,
+                                          basis=basis, retailer_code=retailer_code, min_overdue=min_overdue,
+                                          refresh=refresh, actor=actor, format=format))
 
 
 @router.get("/reports/ageing/{retailer_code:path}", summary="One retailer's open bills, each with its age",

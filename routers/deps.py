@@ -43,16 +43,19 @@ AmountQuery = Annotated[
 
 # The time filters of every list: one wording in /docs, one parse (kit.cells.parse_moment).
 SinceQuery = Annotated[SinceDateTime | None, Query(
-    description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)")]
+    description="From: 2026-11-21, 21-11-2026 14:05 or 2026-11-21T14:05:00+05:30 (no zone means IST)",
+    examples=["2026-11-01"])]
 UntilQuery = Annotated[UntilDateTime | None, Query(
-    description="To, inclusive: a date alone includes that whole day (IST)")]
+    description="To, inclusive: a date alone includes that whole day (IST)", examples=["2026-11-30"])]
+Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache (accounts role; audited).")]
 
 
 # A retailer code in the path, as it is: `{code:path}` routes take a slash in it as part of the
 # code (JPR/0042); spaces, `#`, `?` and `%` come percent-encoded. Up to the column's length.
 RetailerCodePath = Annotated[str, Path(min_length=1, max_length=RETAILER_CODE_CHARS, description=(
-    "The retailer code as it is, slash included (JPR/0042); percent-encode spaces, #, ? and %."))]
-RetailerCodeQuery = Annotated[str | None, Query(max_length=RETAILER_CODE_CHARS)]
+    "The retailer code as it is, slash included (JPR/0042); percent-encode spaces, #, ? and %."),
+    examples=["JPR/0042"])]
+RetailerCodeQuery = Annotated[str | None, Query(max_length=RETAILER_CODE_CHARS, examples=["JPR/0042"])]
 
 XLSX_RESPONSE = {200: {"content": {XLSX_TYPE: {}}}}
 

@@ -29,7 +29,7 @@ from schemas import (
 )
 
 router = APIRouter(tags=["products and prices"])
-GoodsId = Annotated[str, Path(max_length=64)]
+GoodsId = Annotated[str, Path(max_length=64, examples=["MZB0J8RIN"])]
 
 
 @router.post("/admin/products/prices", summary="Create products and set prices in bulk (all or nothing)",
@@ -81,7 +81,7 @@ async def get_price_as_of(
 async def list_price_history(
     session: SessionDep,
     page: PageDep,
-    goods_id: Annotated[str | None, Query(max_length=64)] = None,
+    goods_id: Annotated[str | None, Query(max_length=64, examples=["MZB0J8RIN"])] = None,
     source: Annotated[str | None, Query(pattern="^(admin_api|price_upload)$")] = None,
     since: SinceQuery = None,
     until: UntilQuery = None,

@@ -16,6 +16,7 @@ from routers.deps import (
     AccountsDep,
     AmountQuery,
     PageDep,
+    Refresh,
     RetailerCodePath,
     RetailerCodeQuery,
     ViewerDep,
@@ -35,7 +36,6 @@ from schemas import (
 )
 
 router = APIRouter(tags=["reports"])
-Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache (accounts role; audited).")]
 
 
 @router.get("/reports/negative", summary="Retailers who owe more than their stock is worth (OD), highest first",
@@ -45,7 +45,8 @@ async def negative_report(
     tally: TallyDep,
     session: SessionDep,
     actor: ViewerDep,
-    min_od: Annotated[AmountQuery, Query(description="Only rows owing at least this much: 100000 or 1,00,000")] = None,
+    min_od: Annotated[AmountQuery, Query(description="Only rows owing at least this much: 100000 or 1,00,000",
+                                         examples=["100000"])] = None,
     retailer_code: RetailerCodeQuery = None,
     refresh: Refresh = False,
     format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",

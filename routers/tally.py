@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from kit import lanes
 import tally_cache
 from database import SessionDep
-from routers.deps import VIEWER, AccountsDep, PageDep, ViewerDep, error_responses
+from routers.deps import VIEWER, AccountsDep, PageDep, Refresh, ViewerDep, error_responses
 from schemas import (
     BalanceRead,
     CacheEntryRead,
@@ -26,7 +26,6 @@ async def get_tally(request: Request) -> TallyService:
 
 
 TallyDep = Annotated[TallyService, Depends(get_tally)]
-Refresh = Annotated[bool, Query(description="Read Tally now instead of the cache (accounts role; audited).")]
 
 
 @router.get("/tally/closing-balance", summary="One ledger's closing balance (positive = owes us)",
@@ -35,7 +34,8 @@ async def closing_balance(
     tally: TallyDep,
     session: SessionDep,
     actor: ViewerDep,
-    ledger: Annotated[str, Query(min_length=1, max_length=255, description="Ledger name as in Tally, any case")],
+    ledger: Annotated[str, Query(min_length=1, max_length=255, description="Ledger name as in Tally, any case",
+                                 examples=["Sharma Mobile Point"])],
     refresh: Refresh = False,
 ) -> BalanceRead:
     return await lanes.tally(tally_cache.get_balance, tally, session, ledger=ledger, refresh=refresh, actor=actor)

@@ -15,6 +15,9 @@ const WORDS = {
   reachable: { reachable: "answering", unreachable: "not answering", busy: "busy reading" },
   field: { price: "Price", goods_id: "Goods ID", name: "Name", category: "Category", ledger_name: "Tally ledger",
            retailer_code: "Retailer code", file: "File", note: "Note" },
+  source: { live: "read from Tally just now", cache: "from the saved copy", stale_cache: "from the saved copy (Tally not answering)" },
+  bucket: { not_due: "not due", overdue_1_30: "1-30 days", overdue_31_60: "31-60 days", overdue_61_90: "61-90 days",
+            overdue_90_plus: "over 90 days" },
   phase: { reading: "Reading the file", validating: "Checking rows", comparing: "Comparing with the last import and saving",
            writing: "Saving", snapshot: "Saving stock", done: "Done" },
 };
@@ -201,6 +204,8 @@ function signOut() {
   $("drill").hidden = true;
   $("import-progress").hidden = true;
   $("mapping-picker").hidden = true;
+  $("credit-bills").hidden = true;
+  clearCreditCharts();
   pendingPriceList = null;
   showSignedIn(false);
   $("key").focus();
@@ -215,6 +220,7 @@ function openTab(name) {
   if (!sessionStorage.getItem(KEY_STORE)) return;
   if (name === "report") loadReport();
   if (name === "mapping") loadMapping();
+  if (name === "credit") loadCredit();
   if (name === "prices") { loadProducts(); loadHistory(); }
   if (name === "tally") loadTally();
 }
@@ -487,6 +493,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("report-csv").addEventListener("click", () => download("/reports/negative?format=csv", "od_report.csv")
     .catch((error) => showError("report-error", error)));
   wireMapping();
+  wireCredit();
   wirePrices();
   $("tally-refresh").addEventListener("click", refreshTally);
   showSignedIn(false);

@@ -168,3 +168,24 @@ def test_history_changes_and_one_retailers_line_over_two_days(book: TestClient, 
         ("Sharma Mobile Point", ["worse"], "55000.00"),
         ("Verma Telecom", ["left_od", "left_hold", "better"], "-40000.00")]
     assert [(d["od_amount"], d["hold_reasons"]) for d in line["days"]] == [("40000.00", ["uncovered"]), ("-5000.00", [])]
+
+
+def test_the_ageing_workbook_has_a_sheet_per_view_in_office_form(book: TestClient) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    response = book.get("/reports/ageing", params={"as_of": AS_OF, "format": "xlsx"})
+
+    assert response.status_code == 200 and "ageing_20261202.xlsx" in response.headers["content-disposition"]
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Summary", "Bills", "Holds"]
+    summary = {row[0].value: row for row in workbook["Summary"].iter_rows(min_row=4)}
+    assert summary["RT1"][3].value == 245000 and summary["RT1"][9].value == 160000
+    assert summary["RT1"][3].number_format == '"₹"#\\,##\\,##0.00'  # Indian grouping, as in the OD file
+    assert summary["Total"][10].value == 35000  # on account, both rows
+    bills = [(r[0].value, r[2].value, r[6].value, r[7].value) for r in workbook["Bills"].iter_rows(min_row=4)]
+    assert ("RT1", "GST/25-26/0412", 395, "over 90 days") in bills and len(bills) == 3
+    holds = {r[0].value: r[2].value for r in workbook["Holds"].iter_rows(min_row=4)}
+    assert holds["JPR/0042"] == "owes more than stock"
+    assert workbook["Summary"].page_setup.orientation == "landscape"

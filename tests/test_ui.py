@@ -408,3 +408,38 @@ def test_a_code_with_a_slash_is_drilled_into_and_mapped_from_the_page(
     assert "G2" in page.inner_text("#drill-table")
     assert f"{base}/admin/retailers/JPR/0042/ledger" in requested  # the slash stays a slash
     assert f"{base}/reports/negative/JPR/0042" in requested
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_credit_tab_charts_the_buckets_opens_bills_and_releases_a_hold(
+        page: Any, server: tuple[str, str], tally: TallyServer, make_xlsx: Callable[..., Path], shots: Path,
+        viewport: dict[str, int]) -> None:
+    from devtools.tally_emulator import Bill
+
+    base, key = server
+    sharma = tally.state.companies[0].ledgers[0]
+    sharma.credit_limit, sharma.credit_period = "-200000.00", "30 Days"
+    sharma.bills = [Bill("GST/25-26/0412", "20251003", "-118000.00", "30 Days"), Bill("GST/26-27/0190", "20261120", "-132000.00")]
+    with api_client(base, key) as api:
+        api.post("/run/prm-sync", files={"file": ("prm.xlsx", make_xlsx(sheet(
+            row(1, retailer="JPR/0042", retailer_name="Sharma Mobile Point"))).read_bytes())}).raise_for_status()
+        api.post("/admin/products/prices", json={"updates": [{"goods_id": "G1", "price": "15999.00"}]}).raise_for_status()
+    page.set_viewport_size(viewport)
+    sign_in(page, base, key)
+
+    page.click("#tab-credit")
+    page.wait_for_selector("#credit-table tbody tr")
+    first = page.locator("#credit-table tbody tr").first
+    assert "JPR/0042" in first.inner_text() and "₹2,50,000.00" in first.inner_text()
+    assert "over the credit limit" in first.inner_text() and "125%" in first.inner_text()
+    assert page.evaluate("() => Chart.getChart('credit-buckets').data.datasets[0].data[4]") == 118000
+    assert on_screen(page, "#credit-table tbody tr td:nth-child(4)")  # the overdue column on a phone too
+    first.click()
+    page.wait_for_selector("#credit-bills table")
+    assert "GST/25-26/0412" in page.inner_text("#credit-bills") and "over 90 days" in page.inner_text("#credit-bills")
+
+    page.fill("#holds-table input[aria-label^='Why']", "cheque promised")
+    page.click("#holds-table button.release")
+    page.wait_for_selector("#credit-ok:has-text('may buy until')")
+    page.wait_for_selector("#holds-table td:has-text('released until')")
+    page.screenshot(path=str(shots / f"credit-{'phone' if viewport is PHONE else 'desktop'}.png"), full_page=True)
