@@ -20,10 +20,8 @@ from reporting import ledger_mapping
 import tally_cache
 from reporting.ledger_mapping import Mapping
 from models import InventorySnapshot, Money, Product, PrmSyncRun, utcnow
-from kit.files import Download
 from kit.money import to_money
 from prm.runs import latest_success
-from reporting import od_files
 from schemas import (
     BalanceUnavailable,
     CreditBalance,
@@ -222,15 +220,6 @@ def negative_report(service: TallyService, session: Session, *, min_od: Decimal 
                         unmatched_retailers=len(unmatched), balance_unavailable=len(unavailable),
                         credit_balances=len(credits), unpriced_goods=len(unpriced)),
         unmatched_retailers=unmatched, balance_unavailable=unavailable, credit_balances=credits, unpriced_goods=unpriced)
-
-
-def negative_report_in_format(service: TallyService, session: Session, *, format: str,
-                              min_od: Decimal | None = None, retailer_code: str | None = None,
-                              refresh: bool = False, actor: "Actor | None" = None) -> OdReport | Download:
-    """The OD report as `json` (the report itself), or as an `xlsx` or `csv` download."""
-    report = negative_report(service, session, min_od=min_od, retailer_code=retailer_code, refresh=refresh,
-                             actor=actor)
-    return report if format == "json" else od_files.od_report_download(report, format=format)
 
 
 def _warnings(run: PrmSyncRun | None, age_days: int | None, tally_problem: str | None,

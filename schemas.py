@@ -388,6 +388,11 @@ class OdRow(BaseModel):
     balance_source: str = Field(description="live | cache | stale_cache")
     balance_as_of: datetime
     valuation_complete: bool
+    # From the open bills as last read (GET /reports/ageing reads them); null before the first read.
+    overdue_total: Money | None = None
+    oldest_overdue_days: int | None = None
+    credit_limit: Money | None = Field(default=None, description="Tally's credit limit; null when none is set")
+    hold_reasons: list[str] = Field(default_factory=list, description="over_limit | overdue | uncovered")
 
 
 class OdTotals(BaseModel):

@@ -195,8 +195,18 @@ def credit_book(bills: BillsService, session: Session, *, refresh: bool = False,
                 sources[what] = "stale_cache"
                 problems.append(exc.detail)
                 log.warning("credit: serving cached %s: %s", what, exc.detail)
+    return _loaded(bills, session, sources=sources, problems=problems)
+
+
+def cached_book(bills: BillsService, session: Session) -> CreditBook:
+    """The book as last read from Tally, without asking Tally (for reports that must not wait on it)."""
+    return _loaded(bills, session, sources={"balances": "cache", "bills": "cache"}, problems=[])
+
+
+def _loaded(bills: BillsService, session: Session, *, sources: dict[str, str], problems: list[str]) -> CreditBook:
+    """The book from the database, or the one loaded before while the reads it came from are the same."""
     read = session.get(TallyBillRead, SCOPE)
-    version = (group_fetched_at(session, service.debtors_key), None if read is None else read.fetched_at,
+    version = (group_fetched_at(session, bills.tally.debtors_key), None if read is None else read.fetched_at,
                bills.default_credit_days)
     session.rollback()
     if bills.loaded is not None and bills.loaded[0] == version:

@@ -17,7 +17,7 @@ from access.actor import Actor
 from credit import files as credit_files
 from credit import releases, snapshots
 from credit.ageing import NOT_DUE, LedgerAgeing, Slabs, age_ledger, hold_reasons, limit_used_pct
-from credit.bills_cache import BillsService, CreditBook, credit_book
+from credit.bills_cache import BillsService, CreditBook, cached_book, credit_book
 from credit.schemas import (AgedBillRead, AgeingReport, AgeingRow, AgeingTotals, BillRef, ChangeRead, ChangesRead,
                             DayTotalsRead, HistoryRead, HoldList, HoldRead, LedgerDayRead, RetailerBills,
                             RetailerHistory, SnapshotTaken)
@@ -26,8 +26,11 @@ from kit.files import Download
 from kit.money import to_money
 from prm.runs import latest_success
 from reporting import ledger_mapping
-from reports import LedgerGroup, group_by_ledger, stock_by_retailer, unpriced_goods_held
-from schemas import BalanceUnavailable, CreditBalance, UnmatchedRetailer
+from kit.cells import normalise_name
+from reporting import od_files
+from reports import LedgerGroup, group_by_ledger, negative_report, stock_by_retailer, unpriced_goods_held
+from schemas import BalanceUnavailable, CreditBalance, OdReport, UnmatchedRetailer
+from tally_cache import TallyService
 
 ZERO = Decimal("0.00")
 BASES = ("due_date", "bill_date")
@@ -269,6 +272,36 @@ def _holds(built: _Book, session: Session) -> HoldList:
 def hold_list(bills: BillsService, session: Session, *, rules: CreditRules, as_of: date | None = None) -> HoldList:
     """Every ledger with a hold reason, active or released, most overdue first."""
     return _holds(_build(bills, session, as_of=as_of, basis="due_date", rules=rules, refresh=False, actor=None), session)
+
+
+# --- the OD report with each row's credit position ------------------------------------------
+
+
+def od_report_in_format(tally: TallyService, bills: BillsService, session: Session, *, rules: CreditRules,
+                        format: str, min_od: Decimal | None = None, retailer_code: str | None = None,
+                        refresh: bool = False, actor: Actor | None = None) -> OdReport | Download:
+    """The OD report (reports.negative_report), each row with its overdue total, oldest overdue
+    bill, credit limit and hold reasons from the bills as last read: the OD report asks Tally for
+    balances only, so it still costs one request."""
+    report = negative_report(tally, session, min_od=min_od, retailer_code=retailer_code, refresh=refresh, actor=actor)
+    book = cached_book(bills, session)
+    if book.bills_fetched_at is not None:
+        today = releases.today_ist()
+        aged = _aged_ledgers(bills, book, as_of=today, basis="due_date", slabs=rules.slabs)
+        for row in report.rows:
+            key = normalise_name(row.ledger_name)
+            ageing = aged.get(key) or age_ledger(row.closing_balance, [], due_of=book.due_date, as_of=today,
+                                                 slabs=rules.slabs)
+            terms = book.terms.get(key)
+            oldest = ageing.oldest_overdue
+            row.overdue_total = to_money(ageing.overdue_total)
+            row.oldest_overdue_days = oldest.overdue_days if oldest else None
+            row.credit_limit = terms.credit_limit if terms is not None and terms.credit_limit else None
+            row.hold_reasons = hold_reasons(balance=row.closing_balance, credit_limit=row.credit_limit,
+                                            oldest_overdue_days=row.oldest_overdue_days, od_amount=row.od_amount,
+                                            hold_overdue_days=rules.hold_overdue_days, hold_min_od=rules.hold_min_od)
+    session.rollback()
+    return report if format == "json" else od_files.od_report_download(report, format=format)
 
 
 # --- history: read back from the snapshots -----------------------------------------------------

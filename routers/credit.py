@@ -3,34 +3,22 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator
 
 from credit import releases
 from credit import report as credit_report
-from credit.bills_cache import BillsService
-from credit.report import CreditRules
 from credit.schemas import (AgeingReport, ChangesRead, HistoryRead, HoldList, ReleaseRead, ReleaseRequest, RetailerBills,
                             RetailerHistory, SnapshotTaken)
 from database import SessionDep
 from kit import lanes
 from kit.cells import query_day
-from routers.deps import (VIEWER, XLSX_RESPONSE, AccountsDep, AdminDep, AmountQuery, Refresh, RetailerCodePath,
-                          RetailerCodeQuery, ViewerDep, error_responses, json_or_file)
+from routers.deps import (VIEWER, XLSX_RESPONSE, AccountsDep, AdminDep, AmountQuery, BillsDep, Refresh, RetailerCodePath,
+                          RetailerCodeQuery, RulesDep, ViewerDep, error_responses, json_or_file)
 
 router = APIRouter(tags=["credit"])
 
 
-async def get_bills(request: Request) -> BillsService:
-    return request.app.state.bills  # type: ignore[no-any-return]
-
-
-async def get_rules(request: Request) -> CreditRules:
-    return request.app.state.credit_rules  # type: ignore[no-any-return]
-
-
-BillsDep = Annotated[BillsService, Depends(get_bills)]
-RulesDep = Annotated[CreditRules, Depends(get_rules)]
 AsOf = Annotated[date | None, BeforeValidator(query_day),
                  Query(description="The day to age the bills to (IST); default today", examples=["2026-12-02"])]
 Basis = Annotated[str, Query(pattern="^(due_date|bill_date)$", description="Count overdue days from the due date "

@@ -17,7 +17,10 @@ from kit.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
 from errors import ErrorBody
 from schemas import RETAILER_CODE_CHARS
 from kit.cells import query_amount, query_moment, query_moment_until
+from credit.bills_cache import BillsService
+from credit.report import CreditRules
 from kit import lanes
+from tally_cache import TallyService
 from kit.files import XLSX_TYPE, Download
 
 
@@ -58,6 +61,23 @@ RetailerCodePath = Annotated[str, Path(min_length=1, max_length=RETAILER_CODE_CH
 RetailerCodeQuery = Annotated[str | None, Query(max_length=RETAILER_CODE_CHARS, examples=["JPR/0042"])]
 
 XLSX_RESPONSE = {200: {"content": {XLSX_TYPE: {}}}}
+
+
+async def get_tally(request: Request) -> TallyService:
+    return request.app.state.tally  # type: ignore[no-any-return]
+
+
+async def get_bills(request: Request) -> BillsService:
+    return request.app.state.bills  # type: ignore[no-any-return]
+
+
+async def get_rules(request: Request) -> CreditRules:
+    return request.app.state.credit_rules  # type: ignore[no-any-return]
+
+
+TallyDep = Annotated[TallyService, Depends(get_tally)]
+BillsDep = Annotated[BillsService, Depends(get_bills)]
+RulesDep = Annotated[CreditRules, Depends(get_rules)]
 
 
 def file_response(download: Download) -> Response:

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
+from credit import report as credit_report
 from reporting import ledger_mapping
 import reports
 from kit import lanes
@@ -15,16 +16,18 @@ from routers.deps import (
     XLSX_RESPONSE,
     AccountsDep,
     AmountQuery,
+    BillsDep,
     PageDep,
     Refresh,
     RetailerCodePath,
     RetailerCodeQuery,
+    RulesDep,
+    TallyDep,
     ViewerDep,
     error_responses,
     file_response,
     json_or_file,
 )
-from routers.tally import TallyDep
 from schemas import (
     LedgerAssignment,
     LedgerAssignmentRequest,
@@ -43,6 +46,8 @@ router = APIRouter(tags=["reports"])
                                                 200: {"content": {"application/json": {}, XLSX_TYPE: {}, "text/csv": {}}}})
 async def negative_report(
     tally: TallyDep,
+    bills: BillsDep,
+    rules: RulesDep,
     session: SessionDep,
     actor: ViewerDep,
     min_od: Annotated[AmountQuery, Query(description="Only rows owing at least this much: 100000 or 1,00,000",
@@ -51,8 +56,9 @@ async def negative_report(
     refresh: Refresh = False,
     format: Annotated[Literal["json", "xlsx", "csv"], Query(description="json, xlsx or csv")] = "json",
 ) -> Response:
-    return json_or_file(await lanes.tally(reports.negative_report_in_format, tally, session, format=format,
-                                          min_od=min_od, retailer_code=retailer_code, refresh=refresh, actor=actor))
+    return json_or_file(await lanes.tally(credit_report.od_report_in_format, tally, bills, session, rules=rules,
+                                          format=format, min_od=min_od, retailer_code=retailer_code, refresh=refresh,
+                                          actor=actor))
 
 
 @router.get("/reports/negative/{retailer_code:path}", summary="One retailer's OD explained: stock by goods, ledger, balance",

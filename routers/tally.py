@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from kit import lanes
 import tally_cache
 from database import SessionDep
-from routers.deps import VIEWER, AccountsDep, PageDep, Refresh, ViewerDep, error_responses
+from routers.deps import VIEWER, AccountsDep, PageDep, Refresh, TallyDep, ViewerDep, error_responses
 from schemas import (
     BalanceRead,
     CacheEntryRead,
@@ -16,16 +16,10 @@ from schemas import (
     RefreshResult,
     TallyStatus,
 )
-from tally_cache import TallyService
 
 router = APIRouter(tags=["tally"])
 
 
-async def get_tally(request: Request) -> TallyService:
-    return request.app.state.tally  # type: ignore[no-any-return]
-
-
-TallyDep = Annotated[TallyService, Depends(get_tally)]
 
 
 @router.get("/tally/closing-balance", summary="One ledger's closing balance (positive = owes us)",

@@ -11,6 +11,7 @@ account), holds one unit: OD 40,000.00. Patel Mobile Point has a credit balance 
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -189,3 +190,25 @@ def test_the_ageing_workbook_has_a_sheet_per_view_in_office_form(book: TestClien
     holds = {r[0].value: r[2].value for r in workbook["Holds"].iter_rows(min_row=4)}
     assert holds["JPR/0042"] == "owes more than stock"
     assert workbook["Summary"].page_setup.orientation == "landscape"
+
+
+def test_the_od_report_rows_carry_their_credit_position_without_another_tally_request(
+        book: TestClient, own_tally: TallyServer) -> None:
+    from datetime import date
+
+    before = book.get("/reports/negative").json()["rows"]
+    assert before[0]["overdue_total"] is None and before[0]["hold_reasons"] == []  # no bills read yet
+    book.get("/reports/ageing")  # reads the bills
+    requests = own_tally.state.requests
+
+    rows = {row["retailer_codes"][0]: row for row in book.get("/reports/negative").json()["rows"]}
+
+    today = today_ist()
+    dues = {"118000.00": date(2025, 11, 2), "42000.00": date(2026, 11, 14), "100000.00": date(2026, 12, 20)}
+    overdue = sum(Decimal(amount) for amount, due in dues.items() if due < today)
+    assert own_tally.state.requests == requests  # the bills as last read: no Tally request for them
+    assert Decimal(rows["RT1"]["overdue_total"]) == overdue
+    assert rows["RT1"]["oldest_overdue_days"] == (today - date(2025, 11, 2)).days
+    assert rows["RT1"]["credit_limit"] == "200000.00"
+    assert rows["RT1"]["hold_reasons"] == ["over_limit", "overdue", "uncovered"]
+    assert rows["JPR/0042"]["hold_reasons"] == ["uncovered"] and rows["JPR/0042"]["credit_limit"] is None
