@@ -442,4 +442,4 @@ def test_the_credit_tab_charts_the_buckets_opens_bills_and_releases_a_hold(
     page.click("#holds-table button.release")
     page.wait_for_selector("#credit-ok:has-text('may buy until')")
     page.wait_for_selector("#holds-table td:has-text('released until')")
-    page.screenshot(path=str(shots / f"credit-{'phone' if viewport is PHONE else 'desktop'}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"credit-{viewport['width']}.png"), full_page=True)
