@@ -261,6 +261,9 @@ def _walk_exactly(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits)
     """Follow the sheet as a reader does (a cell without `r` is the next one along) and raise at
     the first cell or row beyond the caps."""
     parser = xml.parsers.expat.ParserCreate()
+    # As calamine reads it: a cell without `r` sits on its row's number (the row's `r`, else one
+    # more than the last row's), one column right of the cell before it; a cell with `r` sits
+    # where its reference says, whatever the row's number.
     position = {"row": 0, "column": 0}
     corner = {"row": 0, "column": 0}  # the bounding box's far corner so far
 
@@ -284,9 +287,10 @@ def _walk_exactly(archive: zipfile.ZipFile, part: _Part, limits: WorkbookLimits)
                 if position["column"] > limits.columns:
                     raise FileProblem(f"has {part.label} with a row of more than {limits.columns} cells, "
                                       f"{_beyond(limits)}; it was not read", 413)
+                row = max(position["row"], 1)
             else:
-                position["row"], position["column"] = _check_reference(reference, part.label, limits)
-            corner["row"] = max(corner["row"], position["row"])
+                row, position["column"] = _check_reference(reference, part.label, limits)
+            corner["row"] = max(corner["row"], row)
             corner["column"] = max(corner["column"], position["column"])
 
     def refuse_declarations(*_args: object) -> None:

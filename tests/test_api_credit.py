@@ -10,7 +10,7 @@ account), holds one unit: OD 40,000.00. Patel Mobile Point has a credit balance 
 """
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from credit.releases import today_ist
 from devtools.tally_emulator import Bill, Ledger, TallyServer
+from tests.clock import controlled_clock
 from tests.conftest import TALLY_COMPANY, make_settings, open_client
 from tests.test_reports import MakeXlsx, import_rows, set_prices, shop
 
@@ -139,21 +140,14 @@ def test_history_changes_and_one_retailers_line_over_two_days(book: TestClient, 
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import tally_cache
     from credit import bills_cache, releases
-    from models import utcnow
 
-    shift = {"days": 0}
-
-    def now() -> datetime:
-        return utcnow() + timedelta(days=shift["days"])
-
-    for module in (tally_cache, bills_cache, releases):
-        monkeypatch.setattr(module, "utcnow", now)
+    clock = controlled_clock(monkeypatch, tally_cache, bills_cache, releases)
     first = today_ist()
     assert book.post("/reports/snapshots").status_code == 201
     ledgers = own_tally.state.companies[0].ledgers
     ledgers[0].closing_balance = "-300000.00"  # Sharma owes 55,000.00 more
     ledgers[1].closing_balance = "-5000.00"  # Verma paid: 5,000.00 against 10,000.00 of stock
-    shift["days"] = 1  # a day on: every cached read has expired
+    clock.advance(days=1)  # a day on: every cached read has expired
     taken = book.post("/reports/snapshots").json()
 
     history = book.get("/reports/history", params={"from": first.isoformat(), "to": taken["day"]}).json()

@@ -3,7 +3,7 @@ two Tally requests per refresh whatever the callers, TTL, stale fallback with it
 
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,32 +16,17 @@ from credit import bills_cache
 from credit.bills_cache import BillsService, CreditBook, credit_book
 from devtools.tally_emulator import Bill, Ledger, TallyServer
 from kit.periods import CreditPeriod
-from models import TallyLedgerTerms, TallyOpenBill, utcnow
+from models import TallyLedgerTerms, TallyOpenBill
 from tally_client import LedgerTerms
+from tests.clock import Clock, controlled_clock
 from tests.conftest import TALLY_COMPANY, make_settings, open_client
 
 FAULTS = ["hang", "trickle", "cut", "http500", "html"]
 
 
-class Clock:
-    """The caches' and the breaker's clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    controlled = Clock()
-    monkeypatch.setattr(tally_cache, "utcnow", controlled.now)
-    monkeypatch.setattr(bills_cache, "utcnow", controlled.now)
-    return controlled
+    return controlled_clock(monkeypatch, tally_cache, bills_cache)
 
 
 def _app(database_url: str, tally: TallyServer, **overrides: Any) -> Iterator[TestClient]:

@@ -8,7 +8,6 @@ cache and the breaker read is moved by the `clock` fixture instead of sleeping.
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +17,8 @@ import reports
 import tally_cache
 from devtools.tally_emulator import Ledger, TallyServer
 from kit.process_lock import ProcessLock
-from models import TallyLedgerCache, utcnow
+from models import TallyLedgerCache
+from tests.clock import Clock, controlled_clock
 from tests.conftest import TALLY_COMPANY, failing_inserts, make_settings, open_client
 from tests.test_reports import MakeXlsx, import_rows, report, set_ledgers, shop
 
@@ -28,25 +28,9 @@ FAULTS = ["hang", "trickle", "cut", "http500", "html"]
 SHARMA = "Sharma Mobile Point"
 
 
-class Clock:
-    """The cache's and the breaker's clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    controlled = Clock()
-    monkeypatch.setattr(tally_cache, "utcnow", controlled.now)
-    monkeypatch.setattr(reports, "utcnow", controlled.now)  # a row's "stale" is judged there too
-    return controlled
+    return controlled_clock(monkeypatch, tally_cache, reports)  # a row's "stale" is judged in reports too
 
 
 def bad_day_settings(database_url: str, tally: TallyServer, **overrides: Any) -> Any:

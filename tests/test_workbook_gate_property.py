@@ -4,6 +4,7 @@ a small grid, never the test process."""
 
 import io
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
@@ -59,3 +60,12 @@ def test_a_sheet_the_gate_passes_stays_inside_the_caps_when_read(sheet_rows: lis
         last_row, last_column = sheet.end
         assert last_row + 1 <= LIMITS.rows and last_column + 1 <= LIMITS.columns, (sheet.end, xml_rows)
         assert (last_row + 1) * (last_column + 1) <= LIMITS.area, (sheet.end, xml_rows)
+
+
+def test_a_cell_without_r_sits_on_its_rows_number_not_the_last_references() -> None:
+    # Found by the property test above: G1 written inside row 21, then a cell with no `r`. calamine
+    # puts that cell at H21, so the sheet is 21 x 8 = 168 cells, over the area of 160.
+    data = workbook_bytes([sheet_xml(['<row r="21"><c t="n" r="G1"><v>1</v></c><c t="n"><v>1</v></c></row>'])])
+
+    with pytest.raises(FileProblem, match="reaching H21"):
+        check_workbook(data, LIMITS)
