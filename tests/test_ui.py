@@ -184,6 +184,13 @@ def test_the_page_fits_a_phone_screen(page: Any, server: tuple[str, str], shots:
 
     page.screenshot(path=str(shots / "phone.png"), full_page=True)
     assert overflow <= 1
+    assert on_screen(page, "#report-xlsx")
+    with page.expect_download() as download_info:  # the OD file from a phone, too
+        page.click("#report-xlsx")
+    from openpyxl import load_workbook
+
+    downloaded = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
+    assert "R1" in [cell.value for cell in downloaded["OD report"]["A"]]
 
 
 def test_the_api_docs_render_with_every_other_host_blocked(server: tuple[str, str]) -> None:
