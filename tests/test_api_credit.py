@@ -206,3 +206,17 @@ def test_the_od_report_rows_carry_their_credit_position_without_another_tally_re
     assert rows["RT1"]["credit_limit"] == "200000.00"
     assert rows["RT1"]["hold_reasons"] == ["over_limit", "overdue", "uncovered"]
     assert rows["JPR/0042"]["hold_reasons"] == ["uncovered"] and rows["JPR/0042"]["credit_limit"] is None
+
+
+def test_a_forex_bill_ages_in_rupees_from_its_fixed_due_date(book: TestClient, own_tally: TallyServer) -> None:
+    patel = own_tally.state.companies[0].ledgers[2]
+    patel.closing_balance = "-99900.00"  # in this test Patel owes the export bill, nothing else
+    patel.bills = [Bill("EXP/7", "1-Nov-2025", "-USD1200.00 @ ₹ 83.25/USD = -₹ 99900.00", "15-Dec-2025")]
+
+    rows = {r["ledger_name"]: r for r in book.get("/reports/ageing", params={"as_of": AS_OF}).json()["rows"]}
+    bills = book.get("/reports/ageing/RT3", params={"as_of": AS_OF}).json()["bills"]
+
+    assert (rows["Patel Mobile Point"]["overdue_90_plus"], rows["Patel Mobile Point"]["on_account"]) == ("99900.00",
+                                                                                                         "0.00")
+    assert bills == [{"ref": "EXP/7", "bill_date": "2025-11-01", "due_date": "2025-12-15", "amount": "99900.00",
+                      "overdue_days": 352, "bucket": "overdue_90_plus"}]
