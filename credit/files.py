@@ -4,7 +4,7 @@ list; office-ready like the OD file (Indian grouping, IST, landscape, one page w
 from typing import Any
 
 from credit.schemas import AgeingReport, HoldList, RetailerBills
-from kit.files import Download, inert_text, print_setup, put_rupees, xlsx_download
+from kit.files import Download, csv_download, inert_text, print_setup, put_rupees, xlsx_download
 
 SUMMARY_HEADER = ["Retailer code(s)", "Retailer", "Tally ledger", "Balance", "Not due", "1-30 days", "31-60 days",
                   "61-90 days", "Over 90 days", "Overdue", "On account", "Oldest overdue (days)", "Credit limit",
@@ -78,4 +78,18 @@ def ageing_workbook(report: AgeingReport, bills: list[RetailerBills], holds: Hol
         sheet.cell(row=sheet.max_row, column=5).number_format = "dd-mm-yyyy"
     return xlsx_download(workbook, f"ageing_{report.as_of:%Y%m%d}.xlsx")
 
+
+def ageing_csv(report: AgeingReport) -> Download:
+    """The summary as CSV (header first, for programs; then the totals and the as-of line)."""
+    rows: list[list[Any]] = [SUMMARY_HEADER]
+    rows += [[", ".join(r.retailer_codes), r.retailer_name, r.ledger_name, r.balance, r.not_due, r.overdue_1_30,
+              r.overdue_31_60, r.overdue_61_90, r.overdue_90_plus, r.overdue_total, r.on_account, r.oldest_overdue_days,
+              r.credit_limit, r.limit_used_pct, r.stock_value, r.od_amount,
+              ", ".join(REASON_WORDS.get(x, x) for x in r.hold_reasons)] for r in report.rows]
+    t = report.totals
+    rows += [["Total", "", "", t.balance, t.not_due, t.overdue_1_30, t.overdue_31_60, t.overdue_61_90, t.overdue_90_plus,
+              t.overdue_total, t.on_account], [],
+             [f"Ageing of open bills as of {report.as_of:%d-%m-%Y} (from the {report.basis.replace('_', ' ')})"],
+             *([warning] for warning in report.warnings)]
+    return csv_download(rows, f"ageing_{report.as_of:%Y%m%d}.csv")
 

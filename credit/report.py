@@ -190,12 +190,14 @@ def ageing_report(bills: BillsService, session: Session, *, rules: CreditRules, 
                   basis: str = "due_date", retailer_code: str | None = None, min_overdue: Decimal | None = None,
                   refresh: bool = False, actor: Actor | None = None, format: str = "json") -> AgeingReport | Download:
     """Every ledger's balance by age of its open bills, with limits, stock, OD and holds; most
-    overdue first. As `xlsx`: that, every open bill and the hold list, one sheet each."""
+    overdue first. As `xlsx`: that, every open bill and the hold list, one sheet each; as `csv`, the summary."""
     built = _build(bills, session, as_of=as_of, basis=basis, rules=rules, refresh=refresh, actor=actor)
     _keep_todays_snapshot(session, built)
     report = _report(built, session, rules=rules, retailer_code=retailer_code, min_overdue=min_overdue)
     if format == "json":
         return report
+    if format == "csv":
+        return credit_files.ageing_csv(report)
     shown = {code for row in report.rows for code in row.retailer_codes}
     every_bill = [_bills(one, built, rules) for one in built.ledgers if shown & set(one.row.retailer_codes)]
     return credit_files.ageing_workbook(report, every_bill, _holds(built, session))

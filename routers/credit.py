@@ -13,7 +13,8 @@ from credit.schemas import (AgeingReport, ChangesRead, HistoryRead, HoldList, Re
 from database import SessionDep
 from kit import lanes
 from kit.cells import query_day
-from routers.deps import (VIEWER, XLSX_RESPONSE, AccountsDep, AdminDep, AmountQuery, BillsDep, Refresh, RetailerCodePath,
+from kit.files import XLSX_TYPE
+from routers.deps import (VIEWER, AccountsDep, AdminDep, AmountQuery, BillsDep, Refresh, RetailerCodePath,
                           RetailerCodeQuery, RulesDep, ViewerDep, error_responses, json_or_file)
 
 router = APIRouter(tags=["credit"])
@@ -27,12 +28,13 @@ RetailerCode = RetailerCodePath
 
 
 @router.get("/reports/ageing", summary="Each ledger's balance by age of its open bills, with limits and holds",
-            response_model=AgeingReport, responses={**error_responses(403, 422), **XLSX_RESPONSE})
+            response_model=AgeingReport, responses={**error_responses(403, 422), 200: {"content": {
+                "application/json": {}, XLSX_TYPE: {}, "text/csv": {}}}})
 async def ageing(bills: BillsDep, rules: RulesDep, session: SessionDep, actor: ViewerDep, as_of: AsOf = None,
                  basis: Basis = "due_date", retailer_code: RetailerCodeQuery = None, min_overdue: AmountQuery = None,
                  refresh: Refresh = False,
-                 format: Annotated[Literal["json", "xlsx"], Query(description="json, or xlsx: summary, bills and "
-                                                                              "holds, one sheet each")] = "json",
+                 format: Annotated[Literal["json", "xlsx", "csv"], Query(
+                     description="json; xlsx: summary, bills and holds, one sheet each; csv: the summary")] = "json",
                  ) -> Response:
     return json_or_file(await lanes.tally(credit_report.ageing_report, bills, session, rules=rules, as_of=as_of,
                                           basis=basis, retailer_code=retailer_code, min_overdue=min_overdue,

@@ -220,3 +220,16 @@ def test_a_forex_bill_ages_in_rupees_from_its_fixed_due_date(book: TestClient, o
                                                                                                          "0.00")
     assert bills == [{"ref": "EXP/7", "bill_date": "2025-11-01", "due_date": "2025-12-15", "amount": "99900.00",
                       "overdue_days": 352, "bucket": "overdue_90_plus"}]
+
+
+def test_the_ageing_csv_opens_in_excel_with_the_totals(book: TestClient) -> None:
+    import csv
+    import io
+
+    response = book.get("/reports/ageing", params={"as_of": AS_OF, "format": "csv"})
+
+    assert response.status_code == 200 and response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Retailer code(s)", "Retailer", "Tally ledger", "Balance"]
+    assert rows[1][0] == "RT1" and rows[1][3] == "245000.00" and rows[1][9] == "160000.00"
+    assert rows[3][0] == "Total" and rows[3][10] == "35000.00"
