@@ -190,3 +190,38 @@ class TestOnAccount:
 
     def test_a_ledger_without_bills_is_all_on_account(self) -> None:
         assert on_account(Decimal("15000.50"), []) == Decimal("15000.50")
+
+
+class TestBoundedAnswers:
+    """A Tally that sends far more than a book can hold is refused while it streams, over real HTTP."""
+
+    @staticmethod
+    def _flood(tally, bills: int) -> None:  # type: ignore[no-untyped-def]
+        from devtools.tally_emulator import Bill, Ledger
+
+        tally.state.companies[0].ledgers = [Ledger("Sharma Mobile Point", "Sundry Debtors", "-1.00", bills=[
+            Bill(f"B/{n:06d}", "20261001", "-1.00") for n in range(bills)])]
+
+    def test_an_answer_larger_than_the_cap_is_a_tally_error_not_a_full_memory(self, own_tally) -> None:  # type: ignore[no-untyped-def]
+        from tally_client import TallyClient, build_open_bills_request
+        from tests.conftest import TALLY_COMPANY
+
+        self._flood(own_tally, 2000)
+        client = TallyClient(own_tally.url, TALLY_COMPANY, connect_timeout=2, read_timeout=10)
+
+        with pytest.raises(TallyError, match="larger than"):
+            client.export_stream(build_open_bills_request(company=TALLY_COMPANY, as_of=date(2026, 12, 2)), BillsReader,
+                                 max_bytes=64 * 1024)
+        assert client.probe() == "reachable"  # the client and the emulator both go on
+
+    def test_more_bills_than_a_book_holds_are_refused(self, own_tally, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+        import credit.tally_bills as tally_bills
+        from tally_client import TallyClient
+        from tests.conftest import TALLY_COMPANY
+
+        monkeypatch.setattr(tally_bills, "MAX_OPEN_BILLS", 100)  # the flood itself is real, only the cap is small
+        self._flood(own_tally, 150)
+        client = TallyClient(own_tally.url, TALLY_COMPANY, connect_timeout=2, read_timeout=10)
+
+        with pytest.raises(TallyError, match="more than 100 open bills"):
+            client.open_bills(date(2026, 12, 2), BillsReader)
