@@ -28,8 +28,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devtools.loopback import admin_key_for, scratch_dir, start_uvicorn, stop_process  # noqa: E402
-from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
+from devtools.loopback import admin_key_for, import_and_price, scratch_dir, start_uvicorn, stop_process  # noqa: E402
+from devtools.sample_prm import generate, make_retailers  # noqa: E402
 from devtools.tally_emulator import Bill, Company, Ledger, TallyServer, TallyState  # noqa: E402
 
 COMPANY = "Bench Distributors"
@@ -105,13 +105,7 @@ def main() -> None:
                                       "LOG_LEVEL": "WARNING"}, cwd=ROOT)
         try:
             with httpx.Client(base_url=base, trust_env=False, headers={"X-API-Key": key}, timeout=600) as client:
-                with book.open("rb") as handle:
-                    imported = client.post("/run/prm-sync", files={"file": ("prm.xlsx", handle)})
-                imported.raise_for_status()
-                run_id = imported.json()["run_id"]
-                client.post("/admin/products/prices", json={"updates": [
-                    {"goods_id": goods_id, "price": f"{5000 + n * 37}.00"}
-                    for n, (goods_id, _) in enumerate(make_goods(200))]}).raise_for_status()
+                run_id = import_and_price(client, book)
                 state.requests = 0
                 started = time.perf_counter()
                 cold = client.get("/reports/ageing")

@@ -25,8 +25,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devtools.loopback import admin_key_for, free_port, scratch_dir  # noqa: E402
-from devtools.sample_prm import generate, make_goods, make_retailers  # noqa: E402
+from devtools.loopback import admin_key_for, free_port, import_and_price, scratch_dir  # noqa: E402
+from devtools.sample_prm import generate, make_retailers  # noqa: E402
 from devtools.tally_emulator import Company, Ledger, TallyServer, TallyState  # noqa: E402
 
 FLOOR_SQL = """
@@ -81,13 +81,7 @@ def main() -> None:
     try:
         wait_until_up(url)
         with httpx.Client(base_url=url, trust_env=False, headers={"X-API-Key": admin_key}) as client:
-            with book.open("rb") as handle:
-                imported = client.post("/run/prm-sync", files={"file": ("prm.xlsx", handle)}, timeout=600)
-            imported.raise_for_status()
-            run_id = imported.json()["run_id"]
-            priced = client.post("/admin/products/prices", json={"updates": [
-                {"goods_id": goods_id, "price": f"{5000 + n * 37}.00"} for n, (goods_id, _) in enumerate(make_goods(200))]})
-            priced.raise_for_status()
+            run_id = import_and_price(client, book)
 
             state.requests = 0
             cold, cold_response = timed_get(client, "/reports/negative")

@@ -13,10 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from credit.tally_bills import OpenBill, on_account
 
-BASES = ("due_date", "bill_date")
 NOT_DUE = "not_due"
 ZERO = Decimal("0.00")
-HOLD_REASONS = ("over_limit", "overdue", "uncovered")
 
 
 @dataclass(frozen=True)

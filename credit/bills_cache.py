@@ -75,8 +75,9 @@ def _terms_row(balance: LedgerBalance, fetched_at: datetime) -> dict[str, object
             "fetched_at": fetched_at}
 
 
-def today_ist() -> date:
-    return utcnow().astimezone(IST).date()
+def today_ist(now: datetime | None = None) -> date:
+    """The office's day: the date in IST now (or at `now`)."""
+    return (now or utcnow()).astimezone(IST).date()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """Releases from the hold list: an accounts user lets a retailer buy until a date, with a reason;
 it lapses by itself after that date, and an admin may end it early. Every change is audited."""
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,27 +10,16 @@ import errors
 from access import audit
 from access.actor import Actor
 from kit.cells import IST
+from credit.bills_cache import today_ist
+from credit.schemas import ReleaseRead
 from models import CreditRelease, Retailer, utcnow
 
 MAX_RELEASE_DAYS = 366  # a release is a decision for weeks, not a way to switch holds off
 
 
-@dataclass(frozen=True)
-class ReleaseRead:
-    retailer_code: str
-    until: date
-    reason: str
-    released_by: str
-    released_at: datetime
-
-
-def today_ist(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(IST).date()
-
-
 def _read(release: CreditRelease) -> ReleaseRead:
-    return ReleaseRead(release.retailer_code, release.until_date, release.reason, release.released_by,
-                       release.released_at)
+    return ReleaseRead(retailer_code=release.retailer_code, until=release.until_date, reason=release.reason,
+                       released_by=release.released_by, released_at=release.released_at)
 
 
 def active_releases(session: Session, *, on: date) -> dict[str, ReleaseRead]:

@@ -104,3 +104,19 @@ def start_server(database_url: str, port: int, env_extra: dict[str, str] | None 
 def peak_rss_mib(process: "subprocess.Popen[bytes]") -> float:
     """The process's high-water resident memory so far."""
     return rss_mib(process.pid, "VmHWM")
+
+
+def import_and_price(client: "httpx.Client", book: Path, *, goods: int = 200) -> int:
+    """POST a generated PRM workbook to a running service, price every goods, and return the run id.
+
+    The benchmarks' set-up: the same import and the same prices (5,000.00 rising by 37.00) each time.
+    """
+    from devtools.sample_prm import make_goods
+
+    with book.open("rb") as handle:
+        imported = client.post("/run/prm-sync", files={"file": ("prm.xlsx", handle)}, timeout=600)
+    imported.raise_for_status()
+    client.post("/admin/products/prices", json={"updates": [
+        {"goods_id": goods_id, "price": f"{5000 + n * 37}.00"} for n, (goods_id, _) in enumerate(make_goods(goods))]},
+        timeout=600).raise_for_status()
+    return int(imported.json()["run_id"])

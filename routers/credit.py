@@ -59,10 +59,8 @@ async def holds(bills: BillsDep, rules: RulesDep, session: SessionDep, actor: Vi
              status_code=201, response_model=ReleaseRead, responses=error_responses(404, 422))
 async def release(session: SessionDep, actor: AccountsDep, retailer_code: RetailerCode,
                   body: ReleaseRequest) -> ReleaseRead:
-    released = await lanes.work(releases.release, session, retailer_code=retailer_code, until=body.until,
-                                reason=body.reason, actor=actor)
-    return ReleaseRead(retailer_code=released.retailer_code, until=released.until, reason=released.reason,
-                       released_by=released.released_by, released_at=released.released_at)
+    return await lanes.work(releases.release, session, retailer_code=retailer_code, until=body.until,
+                            reason=body.reason, actor=actor)
 
 
 @router.delete("/credit/holds/{retailer_code:path}/release", summary="End a retailer's release early (admin)",

@@ -15,8 +15,7 @@ import pytest
 
 from devtools.tally_emulator import TallyServer
 from tests.conftest import TALLY_COMPANY
-from devtools.loopback import admin_key_for, free_port
-from tests.test_crash_safety import start_server
+from devtools.loopback import admin_key_for, free_port, start_server
 
 pytestmark = pytest.mark.slow
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "10")

@@ -10,11 +10,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from devtools.loopback import admin_key_for, free_port
+from devtools.loopback import admin_key_for, free_port, start_server
 from devtools.tally_emulator import Ledger, TallyServer
 from models import RETAILER_CODE_CHARS
 from tests.prm_factory import row, sheet
-from tests.test_crash_safety import start_server
 
 MakeXlsx = Callable[..., Path]
 SLASHED = "JPR/0042"

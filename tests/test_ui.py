@@ -16,8 +16,7 @@ import pytest
 from devtools.tally_emulator import Ledger, TallyServer
 from tests.conftest import TALLY_COMPANY
 from tests.prm_factory import imei, row, sheet
-from devtools.loopback import admin_key_for, free_port
-from tests.test_crash_safety import start_server
+from devtools.loopback import admin_key_for, free_port, start_server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
