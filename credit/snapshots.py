@@ -105,6 +105,9 @@ def changes_since(session: Session, *, since: date, today: date) -> tuple[date |
 def ledger_line(session: Session, *, retailer_code: str, start: date, end: date) -> list[tuple[date, LedgerDay]]:
     """One retailer's snapshots (through its ledger's rows), oldest first."""
     _check_days(start, end)
-    rows = session.scalars(select(CreditSnapshot).where(CreditSnapshot.day.between(start, end))
+    # The database narrows to rows naming the code; the split keeps only exact codes (RT1, not RT10).
+    rows = session.scalars(select(CreditSnapshot).where(CreditSnapshot.day.between(start, end),
+                                                        CreditSnapshot.retailer_codes.contains(retailer_code,
+                                                                                               autoescape=True))
                            .order_by(CreditSnapshot.day))
     return [(row.day, _day(row)) for row in rows if retailer_code in row.retailer_codes.split(",")]
